@@ -1,0 +1,191 @@
+"""The command line: ``supplychain <command> ...``; the only place that talks to a person.
+
+Exit codes: 0 success (warnings allowed), 1 bad input or a refused request (the message
+says what and where; never a traceback), 2 a command line that cannot be parsed.
+
+Examples
+--------
+>>> main(["validate", "example", "--format", "csv"])  # doctest: +ELLIPSIS
+severity,code,file,row,column,value,message
+...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from supplychain import __version__
+from supplychain.errors import InvalidGraphError, SupplyChainError
+from supplychain.io import (
+    export_graphml,
+    load,
+    read_problems,
+    resolve_graph_path,
+    save_csv,
+    save_json,
+)
+from supplychain.output import FORMATS, render_frame, render_problems, render_sections
+from supplychain.problems import problems_frame
+from supplychain.shipped import DEFAULT_GRAPH, shipped_graph_names, shipped_graph_path
+from supplychain.summary import summary_sections
+
+__all__ = ["main"]
+
+_PATH_HELP = "graph folder, JSON file, or the name of a shipped graph (see 'supplychain graphs')"
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=FORMATS, default="table", help="table for people (default), csv or json"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="supplychain",
+        description="The supply chain of AI hardware and services as a graph: impacts,"
+        " social risks and data gaps.",
+    )
+    parser.add_argument("--version", action="version", version=f"supplychain {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check a graph: every error and warning")
+    validate.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    _add_format(validate)
+    validate.add_argument(
+        "--limit",
+        type=int,
+        default=20,
+        metavar="N",
+        help="table format: show at most N problems of each kind per file (0: all; default 20)",
+    )
+
+    report = commands.add_parser("report", help="the main job: a summary of a graph")
+    report.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        default=DEFAULT_GRAPH,
+        help=f"{_PATH_HELP}; default: the shipped graph '{DEFAULT_GRAPH}'",
+    )
+    _add_format(report)
+
+    export = commands.add_parser("export", help="write a graph as JSON, CSV tables or GraphML")
+    export.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    export.add_argument("--to", choices=("json", "csv", "graphml"), required=True)
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="file (json, graphml) or folder (csv) to write",
+    )
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace OUT if it exists (never the input)"
+    )
+
+    graphs = commands.add_parser("graphs", help="list the shipped graphs")
+    _add_format(graphs)
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    chain, problems = read_problems(args.path)
+    errors = sum(p.is_error for p in problems)
+    if args.format == "table":
+        warnings = len(problems) - errors
+        name = chain.name if chain is not None else str(args.path)
+        verdict = "invalid" if errors else "valid"
+        sys.stdout.write(render_problems(problems, args.limit))
+        sys.stdout.write(
+            f"{name}: {verdict}: {errors} error{'s' * (errors != 1)},"
+            f" {warnings} warning{'s' * (warnings != 1)}\n"
+        )
+    else:
+        sys.stdout.write(render_frame(problems_frame(problems), args.format))
+    return 1 if errors else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    chain = load(args.path)
+    sections = summary_sections(chain)
+    if args.format != "table":
+        sys.stdout.write(render_sections(sections, args.format))
+        return 0
+    warnings = sections.pop("validation warnings")
+    where = resolve_graph_path(args.path)
+    sys.stdout.write(f"supplychain report: {chain.name} ({where})\n\n")
+    sys.stdout.write(render_sections(sections, "table"))
+    sys.stdout.write(f"\n== validation warnings ({len(warnings)}) ==\n")
+    sys.stdout.write(render_problems(list(chain.warnings)) or "(none)\n")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    chain = load(args.path)
+    source = resolve_graph_path(args.path)
+    protect = (source,) + ((source.parent,) if source.is_file() else ())
+    writer = {"json": save_json, "csv": save_csv, "graphml": export_graphml}[args.to]
+    writer(chain, Path(args.output), overwrite=args.overwrite, protect=protect)
+    sys.stderr.write(
+        f"wrote {args.output} ({args.to}: {len(chain.nodes)} nodes, {len(chain.edges)} edges)\n"
+    )
+    return 0
+
+
+def _graphs(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    rows = []
+    for name in shipped_graph_names():
+        chain = load(name)
+        rows.append(
+            {
+                "name": name,
+                "nodes": len(chain.nodes),
+                "edges": len(chain.edges),
+                "path": str(shipped_graph_path(name)),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["name", "nodes", "edges", "path"])
+    sys.stdout.write(render_frame(frame, args.format))
+    return 0
+
+
+_COMMANDS = {"validate": _validate, "report": _report, "export": _export, "graphs": _graphs}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits on --help, --version and usage errors
+        return int(exit_.code or 0)
+    try:
+        return _COMMANDS[args.command](args)
+    except InvalidGraphError as error:
+        sys.stderr.write(render_problems(list(error.problems)))
+        errors = sum(p.is_error for p in error.problems)
+        sys.stderr.write(
+            f"supplychain: the graph has {errors} error{'s' * (errors != 1)}; nothing was done\n"
+        )
+        return 1
+    except SupplyChainError as error:
+        sys.stderr.write(f"supplychain: {error}\n")
+        return 1
+    except BrokenPipeError:  # output piped into a command that stopped reading
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write("supplychain: interrupted\n")
+        return 130
+
+
+def main_exit() -> None:
+    """Entry point of the ``supplychain`` console script."""
+    sys.exit(main())

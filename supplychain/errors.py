@@ -1,0 +1,58 @@
+"""Every error the library raises on purpose: one base class, one line each on what it means.
+
+The command line catches :class:`SupplyChainError` and prints its message without a
+traceback; anything else escaping is a bug in ``supplychain``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from supplychain.problems import Problem
+
+__all__ = [
+    "SupplyChainError",
+    "GraphNotFoundError",
+    "InvalidGraphError",
+    "UnitError",
+    "UncertaintySyntaxError",
+    "OutputExistsError",
+    "UnknownNodeError",
+]
+
+
+class SupplyChainError(Exception):
+    """Base of every error raised by supplychain for bad input or a refused request."""
+
+
+class GraphNotFoundError(SupplyChainError):
+    """The path names no graph folder, no JSON file and no shipped graph."""
+
+
+class InvalidGraphError(SupplyChainError):
+    """The graph has errors; ``problems`` lists all of them (and the warnings)."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = tuple(problems)
+        errors = [p for p in self.problems if p.is_error]
+        first = errors[0].describe() if errors else "no details"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"invalid graph: {first}{more}")
+
+
+class UnitError(SupplyChainError):
+    """A unit is unknown, or cannot be converted into the unit it has to match."""
+
+
+class UncertaintySyntaxError(SupplyChainError):
+    """An uncertainty text such as ``lognormal(gsd=1.5)`` cannot be read."""
+
+
+class OutputExistsError(SupplyChainError):
+    """Writing would overwrite a file or folder that exists (or the input itself)."""
+
+
+class UnknownNodeError(SupplyChainError):
+    """A node id asked for is not in the graph."""

@@ -1,0 +1,510 @@
+"""Reading and writing graphs: a folder of CSV tables, one JSON file, and GraphML export.
+
+A graph folder holds ``nodes.csv`` (required), ``edges.csv``, ``impacts.csv`` and
+optionally ``social.csv``, ``sources.csv``, ``categories.csv``. Files are UTF-8 (a byte
+order mark and CRLF line ends are fine). The JSON form holds the same tables as lists of
+records in one object (:class:`supplychain.schema.GraphDocument`).
+
+Reading never writes; writing never overwrites unless asked, and never writes onto the
+graph it was read from. Load, save, load gives the same graph.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> chain = load("example")            # a shipped graph, by name
+>>> folder = pathlib.Path(tempfile.mkdtemp()) / "copy"
+>>> save_csv(chain, folder)
+>>> len(load(folder).nodes) == len(chain.nodes)
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+from pydantic import ValidationError
+
+from supplychain.build import to_networkx
+from supplychain.errors import GraphNotFoundError, InvalidGraphError, OutputExistsError
+from supplychain.model import (
+    DERIVED_COLUMNS,
+    SupplyChain,
+    build_chain,
+    builtin_categories,
+    text_cell,
+)
+from supplychain.problems import Problem, Severity
+from supplychain.schema import ROW_MODELS, GraphDocument
+from supplychain.shipped import shipped_graph_names, shipped_graph_path
+from supplychain.validate import check_graph
+
+__all__ = [
+    "resolve_graph_path",
+    "read_problems",
+    "load",
+    "validate",
+    "save_csv",
+    "save_json",
+    "export_graphml",
+    "TABLE_FILES",
+]
+
+TABLE_FILES = {table: f"{table}.csv" for table in ROW_MODELS}
+"""File name of each table in a graph folder."""
+
+_EXPECTED_FILES = {"edges", "impacts"}
+
+
+def resolve_graph_path(path: str | os.PathLike) -> Path:
+    """The graph at ``path``: an existing folder or JSON file, else a shipped graph by name.
+
+    Raises
+    ------
+    GraphNotFoundError
+        If nothing is there, naming the shipped graphs.
+    """
+    candidate = Path(path)
+    if candidate.exists():
+        if candidate.is_dir() or candidate.suffix.lower() == ".json":
+            return candidate
+        if candidate.suffix.lower() == ".csv":
+            raise GraphNotFoundError(
+                f"{candidate}: a graph is the folder holding nodes.csv, edges.csv, ...;"
+                f" give the folder {candidate.parent}"
+            )
+        raise GraphNotFoundError(f"{candidate}: not a graph folder or a .json file")
+    shipped = shipped_graph_path(str(path))
+    if shipped is not None:
+        return shipped
+    names = ", ".join(shipped_graph_names()) or "none"
+    raise GraphNotFoundError(
+        f"{path}: no such file or folder, and no shipped graph of that name (shipped: {names})"
+    )
+
+
+def _problem(
+    file: str,
+    message: str,
+    code: str,
+    row: int | None = None,
+    table: str = "",
+    severity: Severity = Severity.ERROR,
+) -> Problem:
+    return Problem(severity, code, message, file, table, row)
+
+
+def _decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
+    if b"\x00" in data:
+        return None, [_problem(file, "contains NUL bytes: not a text file", "not-text")]
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        byte = data[error.start : error.start + 1].hex()
+        return None, [
+            _problem(
+                file,
+                f"not UTF-8: byte 0x{byte} at offset {error.start}; save the file as UTF-8",
+                "not-utf8",
+                line,
+            )
+        ]
+
+
+def _read_bytes(path: Path) -> tuple[bytes | None, list[Problem]]:
+    try:
+        return path.read_bytes(), []
+    except OSError as error:
+        reason = error.strerror or str(error)
+        return None, [_problem(path.name, f"cannot read: {reason}", "unreadable")]
+
+
+def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read one CSV table as text; index = spreadsheet row (header = row 1)."""
+    data, problems = _read_bytes(path)
+    if data is None:
+        return None, problems
+    text, problems = _decode(data, path.name)
+    if text is None:
+        return None, problems
+    if not text.strip():
+        required = [name for name, f in ROW_MODELS[table].model_fields.items() if f.is_required()]
+        return None, [
+            _problem(
+                path.name,
+                f"empty file: expected a header row with the columns {', '.join(required)}",
+                "empty-file",
+            )
+        ]
+    try:
+        cells = pd.read_csv(
+            io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
+    except (pd.errors.ParserError, ValueError) as error:
+        ragged = _ragged_rows(text, path.name)
+        if ragged:
+            return None, ragged
+        message = str(error).strip().splitlines()[-1]
+        return None, [_problem(path.name, f"not a readable CSV table: {message}", "bad-csv")]
+    frame = cells.iloc[1:]
+    frame.columns = list(cells.iloc[0])
+    frame.columns = [_column_name(column) for column in frame.columns]
+    frame = frame.loc[:, [not _is_blank_unnamed(frame, c) for c in frame.columns]]
+    frame.index = pd.RangeIndex(2, len(frame) + 2)  # rows as a spreadsheet numbers them
+    blank = (frame == "").all(axis=1) if len(frame.columns) else pd.Series(True, frame.index)
+    return frame[~blank], problems
+
+
+def _ragged_rows(text: str, file: str) -> list[Problem]:
+    """Every row with more cells than the header (pandas stops at the first)."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    problems = []
+    for cells in reader:
+        if len(cells) > len(header):
+            problems.append(
+                _problem(
+                    file,
+                    f"row has {len(cells)} cells but the header has {len(header)}"
+                    " (quote cells that contain commas)",
+                    "bad-csv",
+                    reader.line_num,
+                )
+            )
+    return problems
+
+
+def _column_name(column: object) -> str:
+    """Header cells are matched without surrounding space and case (``Amount`` = amount)."""
+    name = str(column).strip()
+    lowered = name.lower()
+    known = {field for model in ROW_MODELS.values() for field in model.model_fields}
+    return lowered if lowered in known else name
+
+
+def _is_blank_unnamed(frame: pd.DataFrame, column: str) -> bool:
+    """A trailing comma in the header makes an unnamed, empty column: not worth a word."""
+    return column.startswith("Unnamed: ") and bool((frame[column] == "").all())
+
+
+def _read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, str] = {}
+    problems: list[Problem] = []
+    for table, file_name in TABLE_FILES.items():
+        files[table] = file_name
+        path = folder / file_name
+        if not path.exists():
+            if table == "nodes":
+                problems.append(
+                    _problem(
+                        file_name, f"no {file_name} in {folder}: a graph needs one", "no-nodes"
+                    )
+                )
+            elif table in _EXPECTED_FILES:
+                problems.append(
+                    _problem(
+                        file_name,
+                        f"no {file_name}: the graph has no {table}",
+                        "no-table",
+                        severity=Severity.WARNING,
+                    )
+                )
+            continue
+        frame, read_problems = _read_csv_table(path, table)
+        problems.extend(read_problems)
+        if frame is not None:
+            tables[table] = frame
+    known = set(TABLE_FILES.values())
+    for other in sorted(folder.glob("*.csv")):
+        if other.name not in known:
+            problems.append(
+                _problem(
+                    other.name,
+                    f"not a table of a graph, ignored (tables: {', '.join(sorted(known))})",
+                    "unknown-file",
+                    severity=Severity.WARNING,
+                )
+            )
+    return tables, files, problems
+
+
+def _read_json(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], str, list[Problem]]:
+    files = {table: path.name for table in ROW_MODELS}
+    data, problems = _read_bytes(path)
+    if data is None:
+        return {}, files, "", problems
+    text, problems = _decode(data, path.name)
+    if text is None:
+        return {}, files, "", problems
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        return (
+            {},
+            files,
+            "",
+            [
+                _problem(
+                    path.name,
+                    f"malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}",
+                    "bad-json",
+                )
+            ],
+        )
+    except RecursionError:
+        return {}, files, "", [_problem(path.name, "malformed JSON: nested too deeply", "bad-json")]
+    try:
+        graph = GraphDocument.model_validate(document)
+    except ValidationError as error:
+        found = [_json_problem(path.name, item) for item in error.errors()]
+        return {}, files, "", list(dict.fromkeys(found))  # a union reports once per member
+    tables = {
+        table: _json_records(getattr(graph, table))
+        for table in ROW_MODELS
+        if getattr(graph, table) or table == "nodes"
+    }
+    return tables, files, graph.name, []
+
+
+def _json_problem(file: str, item: dict) -> Problem:
+    location = item["loc"]
+    table = str(location[0]) if location else ""
+    row = location[1] if len(location) > 1 and isinstance(location[1], int) else None
+    column = str(location[2]) if len(location) > 2 else ""
+    value = item.get("input")
+    shown = json.dumps(value)[:80] if row is not None and column else None
+    message = item["msg"]
+    if item["type"] == "extra_forbidden" and len(location) == 1:
+        message = f"unknown key {table!r} (expected: {', '.join(GraphDocument.model_fields)})"
+        table = ""
+    elif row is not None and column:
+        message = "expected text or a number, not a list or an object"
+    elif item["type"] == "missing":
+        message = f"required key {table!r} is missing"
+    elif item["type"] == "model_type":
+        message = "expected a JSON object with the keys nodes, edges, impacts, ..."
+    return Problem(Severity.ERROR, "bad-json", message, file, table, row, column, shown)
+
+
+def _json_records(records: list[dict]) -> pd.DataFrame:
+    rows = [{key: text_cell(value) for key, value in record.items()} for record in records]
+    return pd.DataFrame.from_records(rows).fillna("") if rows else pd.DataFrame()
+
+
+def read_problems(path: str | os.PathLike) -> tuple[SupplyChain | None, list[Problem]]:
+    """Read and check a graph; return it (None if it has errors) and every problem found.
+
+    Raises
+    ------
+    GraphNotFoundError
+        If ``path`` is no graph (see :func:`resolve_graph_path`).
+    """
+    resolved = resolve_graph_path(path)
+    if resolved.is_dir():
+        tables, files, problems = _read_folder(resolved)
+        name = resolved.name
+    else:
+        tables, files, name, problems = _read_json(resolved)
+        name = name or resolved.stem
+    if any(p.is_error for p in problems) and "nodes" not in tables:
+        return None, problems
+    checked = check_graph(tables, files, builtin_categories())
+    problems = problems + checked.problems
+    if any(p.is_error for p in problems):
+        return None, problems
+    return build_chain(name, checked.tables, [p for p in problems if not p.is_error]), problems
+
+
+def validate(path: str | os.PathLike) -> list[Problem]:
+    """Every error and warning of the graph at ``path``, in the order found.
+
+    >>> [p.code for p in validate("example") if p.is_error]
+    []
+    """
+    return read_problems(path)[1]
+
+
+def load(path: str | os.PathLike) -> SupplyChain:
+    """Load the graph at ``path`` (folder, JSON file or shipped graph name).
+
+    Raises
+    ------
+    InvalidGraphError
+        With every problem, if there is any error.
+    GraphNotFoundError
+        If there is no graph at ``path``.
+    """
+    chain, problems = read_problems(path)
+    if chain is None:
+        raise InvalidGraphError(problems)
+    return chain
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _output_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
+    """The tables as they are written: schema columns and extras, no derived ones."""
+    tables = {}
+    for table in ROW_MODELS:
+        frame = chain.own_categories() if table == "categories" else chain.table(table)
+        tables[table] = frame.drop(columns=DERIVED_COLUMNS.get(table, []))
+    return tables
+
+
+def _check_target(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
+    resolved = target.resolve()
+    for source in inputs:
+        if resolved == source.resolve():
+            raise OutputExistsError(f"{target}: refusing to write onto the graph being read")
+    if target.exists() and not overwrite:
+        raise OutputExistsError(f"{target} exists; choose another name or allow overwriting")
+
+
+def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary file beside ``target``, then move it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save_csv(
+    chain: SupplyChain,
+    folder: str | os.PathLike,
+    overwrite: bool = False,
+    protect: tuple[Path, ...] = (),
+) -> None:
+    """Write the graph as a folder of CSV tables (nodes, edges and impacts always).
+
+    Raises
+    ------
+    OutputExistsError
+        If ``folder`` holds any table already and ``overwrite`` is false, or is one of
+        ``protect`` (the inputs).
+    """
+    target = Path(folder)
+    tables = _output_tables(chain)
+    existing = [n for n in TABLE_FILES.values() if (target / n).exists()] if target.is_dir() else []
+    for source in protect:
+        if target.resolve() == source.resolve():
+            raise OutputExistsError(f"{target}: refusing to write onto the graph being read")
+    if target.exists() and not target.is_dir():
+        raise OutputExistsError(f"{target} exists and is not a folder")
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"{target} already holds {', '.join(existing)}; choose another folder or allow"
+            " overwriting"
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".supplychain-", dir=target))
+    try:
+        written = []
+        for table, frame in tables.items():
+            if frame.empty and table not in ("nodes", "edges", "impacts"):
+                continue
+            frame.to_csv(staging / TABLE_FILES[table], index=False, lineterminator="\n")
+            written.append(TABLE_FILES[table])
+        for name in TABLE_FILES.values():
+            if name not in written:
+                (target / name).unlink(missing_ok=True)
+        for name in written:
+            os.replace(staging / name, target / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, float):
+        return None if pd.isna(value) else value
+    if hasattr(value, "item"):  # numpy and pandas scalars
+        return None if pd.isna(value) else value.item()
+    if value is pd.NA:
+        return None
+    return value if value != "" else None
+
+
+def graph_document(chain: SupplyChain) -> dict:
+    """The JSON form of a graph as a dict (empty cells left out)."""
+    document: dict[str, object] = {"format": "supplychain-graph", "version": 1, "name": chain.name}
+    for table, frame in _output_tables(chain).items():
+        records = []
+        for record in frame.to_dict("records"):
+            cleaned = {key: _json_value(value) for key, value in record.items()}
+            records.append({key: value for key, value in cleaned.items() if value is not None})
+        document[table] = records
+    return document
+
+
+def save_json(
+    chain: SupplyChain,
+    file: str | os.PathLike,
+    overwrite: bool = False,
+    protect: tuple[Path, ...] = (),
+) -> None:
+    """Write the graph as one JSON file (numbers at full precision).
+
+    Raises
+    ------
+    OutputExistsError
+        If ``file`` exists and ``overwrite`` is false, or it is one of ``protect``.
+    """
+    target = Path(file)
+    _check_target(target, overwrite, protect)
+    text = json.dumps(graph_document(chain), indent=1, ensure_ascii=False, allow_nan=False)
+    _atomic_write(target, lambda path: path.write_text(text + "\n", encoding="utf-8"))
+
+
+def export_graphml(
+    chain: SupplyChain,
+    file: str | os.PathLike,
+    overwrite: bool = False,
+    protect: tuple[Path, ...] = (),
+) -> None:
+    """Write the graph as GraphML (for Gephi and other tools); not read back by us.
+
+    Node attributes: the node columns, plus ``direct_<category>`` (direct impact in the
+    category's unit per node unit). Edge attributes: the edge columns, with ``amount`` the
+    converted amount (supplier unit per consumer unit) and ``amount_as_written``.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``file`` exists and ``overwrite`` is false, or it is one of ``protect``.
+    """
+    target = Path(file)
+    _check_target(target, overwrite, protect)
+    graph = to_networkx(chain)
+    flat = nx.DiGraph(name=chain.name)
+    for node, attributes in graph.nodes(data=True):
+        values = {k: v for k, v in attributes.items() if k != "direct_impacts"}
+        for category, value in attributes.get("direct_impacts", {}).items():
+            values[f"direct_{category}"] = value
+        flat.add_node(node, **_graphml_values(values))
+    for source, target_node, attributes in graph.edges(data=True):
+        flat.add_edge(source, target_node, **_graphml_values(attributes))
+    _atomic_write(target, lambda path: nx.write_graphml(flat, path))
+
+
+def _graphml_values(attributes: dict) -> dict:
+    """GraphML takes strings, numbers and booleans; drop empty values."""
+    return {
+        key: value
+        for key, value in attributes.items()
+        if value is not None and value != "" and not (isinstance(value, float) and pd.isna(value))
+    }

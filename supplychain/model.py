@@ -1,0 +1,177 @@
+"""The loaded graph: typed, validated tables, and how to make one from data in memory.
+
+A :class:`SupplyChain` is what :func:`supplychain.io.load` returns and what every
+algorithm takes. Its tables are pandas DataFrames (columns below), never pydantic objects,
+so that a graph of millions of rows stays fast.
+
+* ``nodes``: ``id, kind, unit, name, country, lat, lon, transparency, source, note,
+  operator, facility_id, location``, then any extra columns of the input as text
+* ``edges``: ``source, target, amount, unit, uncertainty, transparency, source_ref, note``
+  (+ extras), then ``converted_amount``: the amount in the supplier's unit per one unit of
+  the consumer
+* ``impacts``: ``node, category, value, unit, uncertainty, transparency, source, note``
+  (+ extras), then ``converted_value``: the value in the category's unit per one unit of
+  the node
+* ``social``: ``node, indicator, level, transparency, source, note`` (+ extras)
+* ``sources``: ``id, title, authors, year, publisher, url, locator, licence,
+  transparency, note`` (+ extras)
+* ``categories``: ``id, name, unit, group, description`` (+ extras), ``builtin``: the
+  built-in categories and the graph's own
+
+``amount``, ``value`` and ``unit`` are kept as written so that saving gives back what the
+user wrote; ``transparency`` is resolved (never empty: a figure without a source is
+``missing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+
+from supplychain.errors import InvalidGraphError
+from supplychain.problems import Problem
+from supplychain.schema import ROW_MODELS
+from supplychain.validate import check_graph
+
+__all__ = ["SupplyChain", "from_tables", "builtin_categories", "DERIVED_COLUMNS", "text_cell"]
+
+DERIVED_COLUMNS = {"edges": ["converted_amount"], "impacts": ["converted_value"]}
+"""Columns computed on load; never written back."""
+
+
+@dataclass(frozen=True, eq=False)
+class SupplyChain:
+    """A validated supply-chain graph (see the module docstring for the columns).
+
+    ``warnings`` holds the warnings found on load; a SupplyChain never has errors.
+    """
+
+    name: str
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    impacts: pd.DataFrame
+    social: pd.DataFrame
+    sources: pd.DataFrame
+    categories: pd.DataFrame
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A table by name: ``nodes``, ``edges``, ``impacts``, ``social``, ``sources``..."""
+        return getattr(self, name)
+
+    def own_categories(self) -> pd.DataFrame:
+        """The categories the graph defines itself (not the built-in ones)."""
+        own = self.categories[~self.categories["builtin"]]
+        return own.drop(columns="builtin").reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        return (
+            f"SupplyChain({self.name!r}: {len(self.nodes)} nodes, {len(self.edges)} edges,"
+            f" {len(self.impacts)} impacts, {len(self.sources)} sources)"
+        )
+
+
+@lru_cache(maxsize=1)
+def _builtin_categories_cached() -> pd.DataFrame:
+    with resources.files("supplychain").joinpath("categories.csv").open(encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str, keep_default_na=False)
+
+
+def builtin_categories() -> pd.DataFrame:
+    """The built-in impact categories: ``id, name, unit, group, description``.
+
+    >>> builtin_categories().set_index("id").loc["gwp", "unit"]
+    'kg CO2e'
+    """
+    return _builtin_categories_cached().copy()
+
+
+def text_cell(value: Any) -> str | None:
+    """A value from JSON or Python as the text a CSV cell would hold; None if it cannot be.
+
+    Floats keep their shortest exact form (``repr``), so nothing is lost on the way.
+
+    >>> text_cell(0.1), text_cell(None), text_cell(True), text_cell([1])
+    ('0.1', '', 'true', None)
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (int, str)):
+        return str(value)
+    return None
+
+
+def _records_to_text(records: Iterable[Mapping[str, Any] | BaseModel]) -> pd.DataFrame:
+    rows = []
+    for record in records:
+        if isinstance(record, BaseModel):
+            record = record.model_dump(exclude_defaults=True)
+        rows.append({key: _as_text(value) for key, value in record.items()})
+    return pd.DataFrame.from_records(rows).fillna("") if rows else pd.DataFrame()
+
+
+def _as_text(value: Any) -> str:
+    text = text_cell(value)
+    return str(value) if text is None else text
+
+
+def _frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:
+    text = frame.astype(object).where(frame.notna(), None)
+    return text.map(_as_text).reset_index(drop=True)
+
+
+def build_chain(name: str, checked_tables: dict[str, pd.DataFrame], warnings) -> SupplyChain:
+    """Assemble a SupplyChain from checked tables (their index reset to 0..n-1)."""
+    tables = {t: frame.reset_index(drop=True) for t, frame in checked_tables.items()}
+    return SupplyChain(name=name, warnings=tuple(warnings), **tables)
+
+
+def from_tables(
+    name: str = "graph", **tables: pd.DataFrame | Iterable[Mapping[str, Any] | BaseModel]
+) -> SupplyChain:
+    """Make a validated graph from tables in memory: DataFrames, dicts or row models.
+
+    Keyword arguments are the table names (``nodes`` required; ``edges``, ``impacts``,
+    ``social``, ``sources``, ``categories`` optional). Problems are located as
+    ``nodes[3]``: the position in what was given.
+
+    Raises
+    ------
+    InvalidGraphError
+        With every problem found, if there is any error.
+
+    Examples
+    --------
+    >>> chain = from_tables(
+    ...     nodes=[{"id": "ore", "kind": "mine", "unit": "kg"},
+    ...            {"id": "metal", "kind": "material", "unit": "kg"}],
+    ...     edges=[{"source": "ore", "target": "metal", "amount": 1200, "unit": "g"}],
+    ...     impacts=[{"node": "ore", "category": "gwp", "value": 2.0}],
+    ... )
+    >>> float(chain.edges.loc[0, "converted_amount"])
+    1.2
+    """
+    unknown = set(tables) - set(ROW_MODELS)
+    if unknown:
+        raise TypeError(f"unknown tables {sorted(unknown)}; expected {list(ROW_MODELS)}")
+    raw = {
+        table: _frame_to_text(data) if isinstance(data, pd.DataFrame) else _records_to_text(data)
+        for table, data in tables.items()
+    }
+    checked = check_graph(raw, {t: "" for t in ROW_MODELS}, builtin_categories())
+    if not checked.ok:
+        raise InvalidGraphError(checked.problems)
+    return build_chain(name, checked.tables, [p for p in checked.problems if not p.is_error])

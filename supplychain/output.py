@@ -1,0 +1,116 @@
+"""Turning result tables into text: ``table`` for people, ``csv`` and ``json`` for pipelines.
+
+CSV and JSON keep every float at full precision (shortest exact form); the table form
+rounds for reading only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+
+from supplychain.problems import Problem, reading_order
+
+__all__ = ["FORMATS", "render_frame", "render_sections", "render_problems"]
+
+FORMATS = ("table", "csv", "json")
+
+
+def _json_ready(value: object) -> object:
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [
+        {key: _json_ready(value) for key, value in record.items()}
+        for record in frame.astype(object).where(frame.notna(), None).to_dict("records")
+    ]
+
+
+_MAX_CELL = 60
+
+
+def _readable(value: object, share: bool = False) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1%}" if share else f"{value:.4g}"
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 3] + "..."
+
+
+def _text_table(frame: pd.DataFrame) -> str:
+    """Aligned columns; numbers right-aligned to 4 significant digits, columns whose name
+    ends in ``share`` as percentages, long texts cut at 60 characters."""
+    if frame.empty:
+        return "(none)"
+    cells = [[str(c) for c in frame.columns]]
+    shares = [str(c).endswith("share") for c in frame.columns]
+    cells += [
+        [_readable(v, share) for v, share in zip(row, shares, strict=True)]
+        for row in frame.astype(object).itertuples(index=False)
+    ]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(frame.columns))]
+    lines = []
+    for row in cells:
+        padded = [
+            cell.rjust(width) if is_number else cell.ljust(width)
+            for cell, width, is_number in zip(row, widths, numeric, strict=True)
+        ]
+        lines.append("  ".join(padded).rstrip())
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def render_frame(frame: pd.DataFrame, fmt: str) -> str:
+    """One table as text in ``fmt`` (``table``, ``csv`` or ``json``: a list of records)."""
+    if fmt == "csv":
+        return frame.to_csv(index=False, lineterminator="\n")
+    if fmt == "json":
+        return json.dumps(_records(frame), indent=1, ensure_ascii=False) + "\n"
+    return _text_table(frame) + "\n"
+
+
+def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
+    """Several titled tables: headed blocks (table), one object by title (json), or one
+    CSV with a leading ``section`` column (csv)."""
+    if fmt == "json":
+        document = {title: _records(frame) for title, frame in sections.items()}
+        return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        stacked = pd.concat(
+            [frame.assign(section=title) for title, frame in sections.items() if not frame.empty],
+            ignore_index=True,
+        )
+        columns = ["section"] + [c for c in stacked.columns if c != "section"]
+        return stacked[columns].to_csv(index=False, lineterminator="\n")
+    blocks = [f"== {title} ==\n{_text_table(frame)}" for title, frame in sections.items()]
+    return "\n\n".join(blocks) + "\n"
+
+
+def render_problems(problems: list[Problem], limit: int = 20) -> str:
+    """Problems as lines for people, errors first; at most ``limit`` per rule and file
+    (0: all), with a count of the rest."""
+    lines = []
+    shown: dict[tuple[str, str], int] = {}
+    hidden: dict[tuple[str, str], int] = {}
+    for problem in sorted(problems, key=reading_order):
+        key = (problem.code, problem.file)
+        shown[key] = shown.get(key, 0) + 1
+        if limit and shown[key] > limit:
+            hidden[key] = hidden.get(key, 0) + 1
+            continue
+        label = "ERROR  " if problem.is_error else "warning"
+        lines.append(f"{label} {problem.describe()}")
+    for (code, file), count in hidden.items():
+        lines.append(f"... and {count} more '{code}' problems in {file or 'the input'}")
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,290 @@
+"""Units: a small explicit table, parsing of unit texts, and conversion factors.
+
+A unit text is ``[number] symbol [qualifier]``, optionally ``/ [number] symbol`` (or
+``per``) for a rate: ``kg``, ``1000 queries``, ``kg CO2e``, ``g CO2e/kWh``, ``L per kWh``.
+The qualifier names what is counted (``CO2e``, ``Sb-eq``); two qualified units convert
+only if their qualifiers agree, and a unit without a qualifier converts to one with
+(``kg`` is accepted for ``kg CO2e``).
+
+Units of different dimensions never convert: ``item`` is not ``query``, ``kg`` is not
+``kWh``. The table is deliberately explicit (no guessing of prefixes); add a row to
+``_UNITS`` to teach it a new unit.
+
+Examples
+--------
+>>> conversion_factor("g", "kg")
+0.001
+>>> conversion_factor("kWh", "MJ")
+3.6
+>>> rate_factor("g CO2e/kWh", numerator="kg CO2e", denominator="MJ")  # 1 g/kWh in kg/MJ
+0.0002777777777777778
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from supplychain.errors import UnitError
+
+__all__ = ["Unit", "parse_unit", "conversion_factor", "rate_factor", "known_units"]
+
+# symbol -> (dimension, size in the dimension's base unit). Bases: kg, J, m3, m2, m2a,
+# m, s, item, query, t*km, byte.
+_UNITS: dict[str, tuple[str, float]] = {
+    # mass
+    "kg": ("mass", 1.0),
+    "g": ("mass", 1e-3),
+    "mg": ("mass", 1e-6),
+    "ug": ("mass", 1e-9),
+    "µg": ("mass", 1e-9),
+    "t": ("mass", 1e3),
+    "tonne": ("mass", 1e3),
+    "tonnes": ("mass", 1e3),
+    "metric ton": ("mass", 1e3),
+    "lb": ("mass", 0.45359237),
+    # energy
+    "J": ("energy", 1.0),
+    "kJ": ("energy", 1e3),
+    "MJ": ("energy", 1e6),
+    "GJ": ("energy", 1e9),
+    "TJ": ("energy", 1e12),
+    "Wh": ("energy", 3.6e3),
+    "kWh": ("energy", 3.6e6),
+    "MWh": ("energy", 3.6e9),
+    "GWh": ("energy", 3.6e12),
+    "TWh": ("energy", 3.6e15),
+    # volume
+    "m3": ("volume", 1.0),
+    "L": ("volume", 1e-3),
+    "l": ("volume", 1e-3),
+    "mL": ("volume", 1e-6),
+    "ml": ("volume", 1e-6),
+    # area and land occupation (area x time, in m2 x year)
+    "m2": ("area", 1.0),
+    "cm2": ("area", 1e-4),
+    "mm2": ("area", 1e-6),
+    "ha": ("area", 1e4),
+    "km2": ("area", 1e6),
+    "m2a": ("land occupation", 1.0),
+    "m2*a": ("land occupation", 1.0),
+    "m2.a": ("land occupation", 1.0),
+    "m2 a": ("land occupation", 1.0),
+    "m2y": ("land occupation", 1.0),
+    "ha*a": ("land occupation", 1e4),
+    # length
+    "m": ("length", 1.0),
+    "mm": ("length", 1e-3),
+    "cm": ("length", 1e-2),
+    "km": ("length", 1e3),
+    # time (a year is 365 days)
+    "s": ("time", 1.0),
+    "min": ("time", 60.0),
+    "h": ("time", 3600.0),
+    "hour": ("time", 3600.0),
+    "hours": ("time", 3600.0),
+    "day": ("time", 86400.0),
+    "days": ("time", 86400.0),
+    "year": ("time", 31_536_000.0),
+    "years": ("time", 31_536_000.0),
+    "yr": ("time", 31_536_000.0),
+    # counts of things
+    "item": ("item", 1.0),
+    "items": ("item", 1.0),
+    "piece": ("item", 1.0),
+    "pieces": ("item", 1.0),
+    "pc": ("item", 1.0),
+    "pcs": ("item", 1.0),
+    "unit": ("item", 1.0),
+    "units": ("item", 1.0),
+    # counts of requests to a service
+    "query": ("query", 1.0),
+    "queries": ("query", 1.0),
+    "request": ("query", 1.0),
+    "requests": ("query", 1.0),
+    "inference": ("query", 1.0),
+    "inferences": ("query", 1.0),
+    # freight transport
+    "tkm": ("transport", 1.0),
+    "t*km": ("transport", 1.0),
+    "kgkm": ("transport", 1e-3),
+    "kg*km": ("transport", 1e-3),
+    # data
+    "B": ("data", 1.0),
+    "kB": ("data", 1e3),
+    "MB": ("data", 1e6),
+    "GB": ("data", 1e9),
+    "TB": ("data", 1e12),
+}
+
+# Lower-case spellings that are unambiguous (kwh, KG, mwh ...): built once, on first use.
+_QUALIFIER_ALIASES = {"co2eq": "co2e", "co2equivalent": "co2e", "sbeq": "sb-eq"}
+_NUMBER = r"(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_TERM = re.compile(rf"^\s*(?P<number>{_NUMBER})?\s*(?P<rest>.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A parsed unit: ``size`` base units of ``dimension``, counting ``qualifier``.
+
+    ``text`` is the text it was read from. ``per`` is the denominator of a rate unit
+    (``g CO2e/kWh``), or None.
+    """
+
+    text: str
+    dimension: str
+    size: float
+    qualifier: str = ""
+    per: Unit | None = None
+
+
+def known_units() -> list[str]:
+    """All unit symbols in the table, sorted."""
+    return sorted(_UNITS)
+
+
+@lru_cache(maxsize=1)
+def _lower_case_index() -> dict[str, str]:
+    by_lower: dict[str, list[str]] = {}
+    for symbol in _UNITS:
+        by_lower.setdefault(symbol.lower(), []).append(symbol)
+    return {low: symbols[0] for low, symbols in by_lower.items() if len(symbols) == 1}
+
+
+def _normalise_qualifier(text: str) -> str:
+    key = re.sub(r"[\s_]+", "", text.lower())
+    key = key.replace("-", "") if key.replace("-", "") in _QUALIFIER_ALIASES else key
+    return _QUALIFIER_ALIASES.get(key, key)
+
+
+def _lookup_symbol(words: str) -> tuple[str, str] | None:
+    """Split ``words`` into (table symbol, qualifier) by the longest known leading symbol."""
+    tokens = words.split()
+    lower_index = _lower_case_index()
+    for cut in range(len(tokens), 0, -1):
+        head = " ".join(tokens[:cut])
+        symbol = head if head in _UNITS else lower_index.get(head.lower())
+        if symbol is not None:
+            return symbol, " ".join(tokens[cut:])
+    return None
+
+
+def _parse_term(text: str, whole: str) -> Unit:
+    match = _TERM.match(text)
+    rest = match.group("rest") if match else ""
+    number_text = match.group("number") if match else None
+    if not rest:
+        raise UnitError(f"unit {whole!r} has no unit symbol")
+    found = _lookup_symbol(rest)
+    if found is None:
+        close = difflib.get_close_matches(rest, known_units(), n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise UnitError(
+            f"unknown unit {whole!r}{hint} (units: kg, g, t, kWh, MJ, item, hour, query,"
+            " '1000 queries', m3, L, m2a ... all in the README)"
+        )
+    symbol, qualifier = found
+    dimension, size = _UNITS[symbol]
+    multiple = 1.0
+    if number_text is not None:
+        multiple = float(number_text.replace(",", "").replace("_", ""))
+        if not multiple > 0:
+            raise UnitError(f"unit {whole!r} has a number that is not positive")
+    return Unit(whole, dimension, size * multiple, _normalise_qualifier(qualifier))
+
+
+@lru_cache(maxsize=4096)
+def parse_unit(text: str) -> Unit:
+    """Parse a unit text such as ``kg``, ``1000 queries`` or ``g CO2e/kWh``.
+
+    Raises
+    ------
+    UnitError
+        If a symbol is not in the table, or the text is empty or malformed.
+
+    Examples
+    --------
+    >>> parse_unit("1000 queries").size
+    1000.0
+    >>> parse_unit("g CO2e/kWh").per.dimension
+    'energy'
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise UnitError("unit is empty")
+    parts = re.split(r"\s*/\s*|\s+per\s+", text.strip())
+    if len(parts) > 2:
+        raise UnitError(f"unit {text!r} has more than one '/' or 'per'")
+    numerator = _parse_term(parts[0], text)
+    if len(parts) == 1:
+        return numerator
+    if not parts[1].strip():
+        raise UnitError(f"unit {text!r} has nothing after '/'")
+    denominator = _parse_term(parts[1], text)
+    return Unit(text, numerator.dimension, numerator.size, numerator.qualifier, denominator)
+
+
+def _factor(given: Unit, target: Unit, given_text: str, target_text: str) -> float:
+    if given.dimension != target.dimension:
+        raise UnitError(
+            f"unit {given_text!r} ({given.dimension}) cannot be converted to "
+            f"{target_text!r} ({target.dimension})"
+        )
+    if given.qualifier and target.qualifier and given.qualifier != target.qualifier:
+        raise UnitError(
+            f"unit {given_text!r} counts {given.qualifier!r} but {target_text!r} counts "
+            f"{target.qualifier!r}"
+        )
+    return given.size / target.size
+
+
+def conversion_factor(given: str, target: str) -> float:
+    """How many ``target`` units one ``given`` unit is (multiply a value by it).
+
+    Raises
+    ------
+    UnitError
+        If either unit is unknown, or their dimensions or qualifiers differ.
+
+    Examples
+    --------
+    >>> conversion_factor("t", "g")
+    1000000.0
+    """
+    given_unit, target_unit = parse_unit(given), parse_unit(target)
+    if given_unit.per is not None or target_unit.per is not None:
+        raise UnitError(f"unit {given!r} or {target!r} is a rate; expected a plain unit")
+    return _factor(given_unit, target_unit, given, target)
+
+
+def rate_factor(given: str, numerator: str, denominator: str) -> float:
+    """Factor that turns a value in ``given`` into ``numerator`` per ``denominator``.
+
+    ``given`` is a plain unit (then it is per one ``denominator`` already) or a rate
+    ``A/B`` (then ``A`` converts to ``numerator`` and ``B`` to ``denominator``). Used for
+    edge amounts (supplier unit per consumer unit) and direct impacts (category unit per
+    node unit).
+
+    Raises
+    ------
+    UnitError
+        If a part is unknown or incompatible.
+
+    Examples
+    --------
+    >>> rate_factor("kWh/query", numerator="kWh", denominator="1000 queries")
+    1000.0
+    >>> rate_factor("g", numerator="kg", denominator="item")
+    0.001
+    """
+    given_unit = parse_unit(given)
+    numerator_unit, denominator_unit = parse_unit(numerator), parse_unit(denominator)
+    for part, text in ((numerator_unit, numerator), (denominator_unit, denominator)):
+        if part.per is not None:
+            raise UnitError(f"unit {text!r} is a rate; expected a plain unit")
+    head = Unit(given, given_unit.dimension, given_unit.size, given_unit.qualifier)
+    factor = _factor(head, numerator_unit, given, numerator)
+    if given_unit.per is not None:
+        factor /= _factor(given_unit.per, denominator_unit, given, denominator)
+    return factor
