@@ -22,7 +22,7 @@ Arguments may also be given by position in the order of the table (``range(2, 9)
 Examples
 --------
 >>> parse_uncertainty("range(2, 9)")
-Range(distribution='range', min=2.0, max=9.0)
+Range(min=2.0, max=9.0, distribution='range')
 >>> format_uncertainty(parse_uncertainty("lognormal(1.5)"))
 'lognormal(gsd=1.5)'
 """

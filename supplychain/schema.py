@@ -34,6 +34,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from supplychain.distributions import parse_uncertainty
+from supplychain.errors import UncertaintySyntaxError, UnitError
 from supplychain.units import parse_unit
 
 __all__ = [
@@ -127,13 +128,19 @@ UNCERTAINTY_COLUMN = ColumnMarker("uncertainty")
 
 def _check_unit(text: str) -> str:
     if text:
-        parse_unit(text)
+        try:
+            parse_unit(text)
+        except UnitError as error:  # pydantic reports ValueError as a validation error
+            raise ValueError(str(error)) from None
     return text
 
 
 def _check_uncertainty(text: str) -> str:
     if text:
-        parse_uncertainty(text)
+        try:
+            parse_uncertainty(text)
+        except UncertaintySyntaxError as error:
+            raise ValueError(str(error)) from None
     return text
 
 

@@ -29,7 +29,7 @@ def graph_overview(chain: SupplyChain) -> pd.DataFrame:
     """Counts of what the graph holds. Columns: ``item``, ``count``.
 
     >>> from supplychain.io import load
-    >>> graph_overview(load("example")).set_index("item").loc["nodes", "count"]
+    >>> int(graph_overview(load("example")).set_index("item").loc["nodes", "count"])
     13
     """
     with_data = chain.impacts["category"].unique()

@@ -413,6 +413,12 @@ def _split_citations(text: str) -> list[str]:
 _LEVEL_ORDER = [level.value for level in Transparency]
 
 
+def _map_text(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """``values`` looked up in ``mapping``, as text; ``""`` where there is no entry."""
+    mapped = values.map(mapping)
+    return mapped.astype(object).where(mapped.notna(), "").astype(str)
+
+
 def _resolve_transparency(
     found: _Found, frame: pd.DataFrame, citation_column: str, source_levels: dict[str, str]
 ) -> None:
@@ -433,7 +439,8 @@ def _resolve_transparency(
         levels = [source_levels.get(source_id, "") for source_id in _split_citations(citation)]
         known = [lvl for lvl in levels if lvl]
         implied[citation] = max(known, key=_LEVEL_ORDER.index) if known else ""
-    from_source = (~given & cited) & frame[citation_column].map(implied).fillna("").ne("")
+    implied_level = _map_text(frame[citation_column], implied)
+    from_source = ~given & cited & implied_level.ne("")
     fallback = ~given & cited & ~from_source
     found.summary(
         fallback,
@@ -443,7 +450,7 @@ def _resolve_transparency(
         "transparency-assumed",
     )
     resolved = level.where(cited, Transparency.MISSING.value)
-    resolved = resolved.where(~from_source, frame[citation_column].map(implied))
+    resolved = resolved.where(~from_source, implied_level)
     resolved = resolved.where(~fallback, Transparency.ESTIMATED.value)
     frame["transparency"] = resolved
 

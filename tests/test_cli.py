@@ -1,0 +1,165 @@
+"""The command line, end to end through main([...]) and as a real process."""
+
+import json
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import PROJECT, write_graph
+
+from supplychain.cli import main
+from supplychain.io import load
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_report_on_the_default_graph(capsys):
+    code, out, err = run(capsys, "report")
+    assert code == 0 and err == ""
+    assert "supplychain report: example" in out
+    for title in ("nodes by kind", "transparency of the data", "sources", "validation warnings"):
+        assert f"== {title}" in out
+
+
+def test_report_json_has_every_section(capsys):
+    code, out, _ = run(capsys, "report", "example", "--format", "json")
+    sections = json.loads(out)
+    assert code == 0
+    assert {"graph", "nodes by kind", "sources", "validation warnings"} <= set(sections)
+    counts = {row["item"]: row["count"] for row in sections["graph"]}
+    assert counts["nodes"] == len(load("example").nodes)
+    mix = {row["table"]: row for row in sections["transparency of the data"]}
+    assert (
+        sum(mix["edges"][level] for level in ("disclosed", "published", "estimated", "missing"))
+        == (mix["edges"]["rows"])
+    )
+
+
+def test_report_csv_is_one_table_with_a_section_column(capsys):
+    code, out, _ = run(capsys, "report", "--format", "csv")
+    frame = pd.read_csv(StringIO(out))
+    assert code == 0 and frame.columns[0] == "section"
+    assert "nodes by kind" in set(frame["section"])
+
+
+def test_validate_exit_codes(capsys, minimal_graph, tmp_path):
+    assert run(capsys, "validate", str(minimal_graph))[0] == 0
+    broken = write_graph(tmp_path / "broken", {"nodes.csv": "id,kind,unit\na,rock,kg\n"})
+    code, out, _ = run(capsys, "validate", str(broken))
+    assert code == 1
+    assert "nodes.csv, row 2, column kind, value 'rock': unknown kind" in out
+    assert "invalid: 1 error" in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_validate_machine_formats_list_every_problem(capsys, tmp_path, fmt):
+    broken = write_graph(
+        tmp_path / "broken",
+        {
+            "nodes.csv": "id,kind,unit\na,rock,kg\nb,mine,kgg\n",
+            "edges.csv": "source,target,amount\na,b,x\n",
+        },
+    )
+    code, out, _ = run(capsys, "validate", str(broken), "--format", fmt)
+    frame = pd.read_csv(StringIO(out)) if fmt == "csv" else pd.DataFrame(json.loads(out))
+    assert code == 1
+    errors = frame[frame["severity"] == "error"]
+    assert set(errors["code"]) == {"unknown-kind", "unknown-unit", "not-a-number"}
+    assert set(errors["row"]) == {2, 3}
+
+
+def test_validate_limit_hides_the_rest_with_a_count(capsys, tmp_path):
+    rows = "".join(f"n{i},rock,kg\n" for i in range(30))
+    broken = write_graph(tmp_path / "many", {"nodes.csv": "id,kind,unit\n" + rows})
+    _, out, _ = run(capsys, "validate", str(broken), "--limit", "5")
+    assert out.count("unknown kind") == 5
+    assert "... and 25 more 'unknown-kind' problems in nodes.csv" in out
+
+
+def test_report_on_an_invalid_graph_fails_cleanly(capsys, tmp_path):
+    broken = write_graph(tmp_path / "broken", {"nodes.csv": "id,kind,unit\na,rock,kg\n"})
+    code, out, err = run(capsys, "report", str(broken))
+    assert code == 1 and out == ""
+    assert "unknown kind" in err and "nothing was done" in err
+
+
+def test_unknown_path_names_the_shipped_graphs(capsys):
+    code, _, err = run(capsys, "validate", "no-such-graph")
+    assert code == 1
+    assert err.strip() == (
+        "supplychain: no-such-graph: no such file or folder, and no shipped graph of that name"
+        " (shipped: example)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("to", "name"), [("json", "g.json"), ("csv", "g"), ("graphml", "g.graphml")]
+)
+def test_export_writes_and_refuses_to_overwrite(capsys, minimal_graph, tmp_path, to, name):
+    target = tmp_path / name
+    assert run(capsys, "export", str(minimal_graph), "--to", to, "-o", str(target))[0] == 0
+    assert target.exists()
+    code, _, err = run(capsys, "export", str(minimal_graph), "--to", to, "-o", str(target))
+    assert code == 1 and ("exists" in err or "already holds" in err)
+    assert (
+        run(capsys, "export", str(minimal_graph), "--to", to, "-o", str(target), "--overwrite")[0]
+        == 0
+    )
+
+
+def test_export_never_writes_onto_its_input(capsys, minimal_graph):
+    before = (minimal_graph / "nodes.csv").read_bytes()
+    code, _, err = run(
+        capsys, "export", str(minimal_graph), "--to", "csv", "-o", str(minimal_graph), "--overwrite"
+    )
+    assert code == 1 and "onto the graph being read" in err
+    assert (minimal_graph / "nodes.csv").read_bytes() == before
+
+
+def test_export_json_then_validate_it(capsys, tmp_path):
+    target = tmp_path / "example.json"
+    assert run(capsys, "export", "example", "--to", "json", "-o", str(target))[0] == 0
+    assert run(capsys, "validate", str(target))[0] == 0
+
+
+def test_graphs_lists_the_shipped_graphs(capsys):
+    code, out, _ = run(capsys, "graphs", "--format", "json")
+    assert code == 0
+    assert "example" in {row["name"] for row in json.loads(out)}
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main(["impactz"]) == 2
+    assert main(["export", "example"]) == 2  # --to and -o are required
+    capsys.readouterr()
+
+
+def test_python_dash_m_runs_from_any_directory(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "supplychain", "validate", "example"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(PROJECT), "PATH": ""},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "example: valid" in result.stdout
+
+
+def test_console_script_when_installed(tmp_path):
+    script = Path(sys.executable).parent / "supplychain"
+    if not script.exists():
+        pytest.skip(f"the package is not installed in {Path(sys.executable).parent}")
+    result = subprocess.run(
+        [str(script), "--version"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0 and result.stdout.startswith("supplychain ")

@@ -1,0 +1,52 @@
+"""The project itself: lint clean, and the README's commands are the ones CI runs."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import PROJECT
+
+
+def _ruff(*args):
+    if (
+        shutil.which("ruff") is None
+        and subprocess.run(
+            [sys.executable, "-m", "ruff", "--version"], capture_output=True, check=False
+        ).returncode
+    ):
+        pytest.skip("ruff is not installed (it comes with the test extra)")
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_ruff_check_is_clean():
+    result = _ruff("check", "supplychain", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean():
+    result = _ruff("format", "--check", "supplychain", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _readme_commands():
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.*?)```", readme, re.DOTALL).group(1)
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_readme_opens_with_two_commands_and_ci_runs_the_second():
+    install_and_run, install_and_test = _readme_commands()
+    assert install_and_run.endswith("supplychain report")
+    install, test = (part.strip() for part in install_and_test.split("&&"))
+    ci = (PROJECT / ".ci" / "run").read_text(encoding="utf-8")
+    lines = [line.strip() for line in ci.splitlines() if line.strip() and not line.startswith("#")]
+    assert lines.index(install) < lines.index(test)
+    assert lines[-1] == test
