@@ -27,6 +27,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
@@ -34,6 +35,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from supplychain.build import to_networkx
+from supplychain.columns import check_table
 from supplychain.errors import GraphNotFoundError, InvalidGraphError, OutputExistsError
 from supplychain.model import (
     DERIVED_COLUMNS,
@@ -62,6 +64,17 @@ TABLE_FILES = {table: f"{table}.csv" for table in ROW_MODELS}
 """File name of each table in a graph folder."""
 
 _EXPECTED_FILES = {"edges", "impacts"}
+
+
+@dataclass
+class _RawGraph:
+    """A graph as read, before any check: text tables and the problems of reading."""
+
+    name: str
+    files: dict[str, str]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def resolve_graph_path(path: str | os.PathLike) -> Path:
@@ -158,7 +171,12 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
     frame = cells.iloc[1:]
     frame.columns = list(cells.iloc[0])
     frame.columns = [_column_name(column) for column in frame.columns]
-    frame = frame.loc[:, [not _is_blank_unnamed(frame, c) for c in frame.columns]]
+    # a trailing comma in the header makes an unnamed, empty column: not worth a word
+    unnamed_empty = [
+        name == "" and bool((frame.iloc[:, position] == "").all())
+        for position, name in enumerate(frame.columns)
+    ]
+    frame = frame.iloc[:, [not drop for drop in unnamed_empty]]
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # rows as a spreadsheet numbers them
     blank = (frame == "").all(axis=1) if len(frame.columns) else pd.Series(True, frame.index)
     return frame[~blank], problems
@@ -166,10 +184,10 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
 
 def _ragged_rows(text: str, file: str) -> list[Problem]:
     """Every row with more cells than the header (pandas stops at the first)."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, [])
+    records = csv.reader(io.StringIO(text))
+    header = next(records, [])
     problems = []
-    for cells in reader:
+    for row, cells in enumerate(records, start=2):
         if len(cells) > len(header):
             problems.append(
                 _problem(
@@ -177,7 +195,7 @@ def _ragged_rows(text: str, file: str) -> list[Problem]:
                     f"row has {len(cells)} cells but the header has {len(header)}"
                     " (quote cells that contain commas)",
                     "bad-csv",
-                    reader.line_num,
+                    row,
                 )
             )
     return problems
@@ -191,89 +209,61 @@ def _column_name(column: object) -> str:
     return lowered if lowered in known else name
 
 
-def _is_blank_unnamed(frame: pd.DataFrame, column: str) -> bool:
-    """A trailing comma in the header makes an unnamed, empty column: not worth a word."""
-    return column.startswith("Unnamed: ") and bool((frame[column] == "").all())
-
-
-def _read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[Problem]]:
-    tables: dict[str, pd.DataFrame] = {}
-    files: dict[str, str] = {}
-    problems: list[Problem] = []
+def _read_folder(folder: Path) -> _RawGraph:
+    raw = _RawGraph(folder.name, dict(TABLE_FILES))
     for table, file_name in TABLE_FILES.items():
-        files[table] = file_name
         path = folder / file_name
         if not path.exists():
             if table == "nodes":
-                problems.append(
-                    _problem(
-                        file_name, f"no {file_name} in {folder}: a graph needs one", "no-nodes"
-                    )
-                )
+                message = f"no {file_name} in {folder}: a graph needs one"
+                raw.problems.append(_problem(file_name, message, "no-nodes"))
             elif table in _EXPECTED_FILES:
-                problems.append(
-                    _problem(
-                        file_name,
-                        f"no {file_name}: the graph has no {table}",
-                        "no-table",
-                        severity=Severity.WARNING,
-                    )
+                message = f"no {file_name}: the graph has no {table}"
+                raw.problems.append(
+                    _problem(file_name, message, "no-table", severity=Severity.WARNING)
                 )
             continue
         frame, read_problems = _read_csv_table(path, table)
-        problems.extend(read_problems)
-        if frame is not None:
-            tables[table] = frame
+        raw.problems.extend(read_problems)
+        if frame is None:
+            raw.unreadable.add(table)
+        else:
+            raw.tables[table] = frame
     known = set(TABLE_FILES.values())
     for other in sorted(folder.glob("*.csv")):
         if other.name not in known:
-            problems.append(
-                _problem(
-                    other.name,
-                    f"not a table of a graph, ignored (tables: {', '.join(sorted(known))})",
-                    "unknown-file",
-                    severity=Severity.WARNING,
-                )
+            message = f"not a table of a graph, ignored (tables: {', '.join(sorted(known))})"
+            raw.problems.append(
+                _problem(other.name, message, "unknown-file", severity=Severity.WARNING)
             )
-    return tables, files, problems
+    return raw
 
 
-def _read_json(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], str, list[Problem]]:
-    files = {table: path.name for table in ROW_MODELS}
+def _read_json(path: Path) -> _RawGraph:
+    raw = _RawGraph(path.stem, {table: path.name for table in ROW_MODELS})
     data, problems = _read_bytes(path)
-    if data is None:
-        return {}, files, "", problems
-    text, problems = _decode(data, path.name)
+    text, decode_problems = _decode(data, path.name) if data is not None else (None, [])
+    raw.problems = problems + decode_problems
     if text is None:
-        return {}, files, "", problems
+        return raw
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        return (
-            {},
-            files,
-            "",
-            [
-                _problem(
-                    path.name,
-                    f"malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}",
-                    "bad-json",
-                )
-            ],
-        )
+        message = f"malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        raw.problems.append(_problem(path.name, message, "bad-json"))
+        return raw
     except RecursionError:
-        return {}, files, "", [_problem(path.name, "malformed JSON: nested too deeply", "bad-json")]
+        raw.problems.append(_problem(path.name, "malformed JSON: nested too deeply", "bad-json"))
+        return raw
     try:
         graph = GraphDocument.model_validate(document)
     except ValidationError as error:
         found = [_json_problem(path.name, item) for item in error.errors()]
-        return {}, files, "", list(dict.fromkeys(found))  # a union reports once per member
-    tables = {
-        table: _json_records(getattr(graph, table))
-        for table in ROW_MODELS
-        if getattr(graph, table) or table == "nodes"
-    }
-    return tables, files, graph.name, []
+        raw.problems.extend(dict.fromkeys(found))  # a union reports once per member
+        return raw
+    raw.name = graph.name or raw.name
+    raw.tables = {table: _json_records(getattr(graph, table)) for table in ROW_MODELS}
+    return raw
 
 
 def _json_problem(file: str, item: dict) -> Problem:
@@ -291,8 +281,13 @@ def _json_problem(file: str, item: dict) -> Problem:
         message = "expected text or a number, not a list or an object"
     elif item["type"] == "missing":
         message = f"required key {table!r} is missing"
-    elif item["type"] == "model_type":
+    elif item["type"] == "model_type" and not location:
         message = "expected a JSON object with the keys nodes, edges, impacts, ..."
+    elif row is not None:
+        message = f"{table}[{row}] is not an object: expected a record of columns"
+    elif len(location) == 1:
+        message = f"key {table!r}: {message.lower()}"
+        table = ""
     return Problem(Severity.ERROR, "bad-json", message, file, table, row, column, shown)
 
 
@@ -310,19 +305,17 @@ def read_problems(path: str | os.PathLike) -> tuple[SupplyChain | None, list[Pro
         If ``path`` is no graph (see :func:`resolve_graph_path`).
     """
     resolved = resolve_graph_path(path)
-    if resolved.is_dir():
-        tables, files, problems = _read_folder(resolved)
-        name = resolved.name
-    else:
-        tables, files, name, problems = _read_json(resolved)
-        name = name or resolved.stem
-    if any(p.is_error for p in problems) and "nodes" not in tables:
-        return None, problems
-    checked = check_graph(tables, files, builtin_categories())
-    problems = problems + checked.problems
+    raw = _read_folder(resolved) if resolved.is_dir() else _read_json(resolved)
+    if "nodes" not in raw.tables:  # nothing to check against: check each table on its own
+        for table, frame in raw.tables.items():
+            raw.problems.extend(check_table(frame, table, raw.files[table])[1])
+        return None, raw.problems
+    checked = check_graph(raw.tables, raw.files, builtin_categories(), frozenset(raw.unreadable))
+    problems = raw.problems + checked.problems
     if any(p.is_error for p in problems):
         return None, problems
-    return build_chain(name, checked.tables, [p for p in problems if not p.is_error]), problems
+    warnings = [p for p in problems if not p.is_error]
+    return build_chain(raw.name, checked.tables, warnings), problems
 
 
 def validate(path: str | os.PathLike) -> list[Problem]:

@@ -50,7 +50,8 @@ class Problem:
     table : str
         The table, e.g. ``edges`` (the list name inside a JSON file).
     row : int or None
-        Spreadsheet row for CSV (header = 1), list index for JSON; None for a whole file.
+        Spreadsheet row for CSV (header = 1), list index for JSON (the line, when the
+        problem is in a JSON file that could not be read as tables); None for a whole file.
     column : str
         The column (field) name; empty when not about one column.
     value : str or None
@@ -77,8 +78,10 @@ class Problem:
         if self.row is not None:
             if self.file.endswith(".csv"):
                 parts.append(f"row {self.row}")
-            else:
+            elif self.table:
                 parts.append(f"{self.table}[{self.row}]")
+            else:  # a place in a file that was not read as a table (e.g. bad bytes)
+                parts.append(f"line {self.row}")
         if self.column:
             parts.append(f"column {self.column}")
         return ", ".join(parts)

@@ -50,6 +50,7 @@ __all__ = [
     "Category",
     "ROW_MODELS",
     "UNIT_COLUMN",
+    "PLAIN_UNIT_COLUMN",
     "UNCERTAINTY_COLUMN",
     "normalise_choice",
     "GraphDocument",
@@ -123,6 +124,7 @@ class ColumnMarker:
 
 
 UNIT_COLUMN = ColumnMarker("unit")
+PLAIN_UNIT_COLUMN = ColumnMarker("plain_unit")
 UNCERTAINTY_COLUMN = ColumnMarker("uncertainty")
 
 
@@ -144,16 +146,21 @@ def _check_uncertainty(text: str) -> str:
     return text
 
 
-def _required_unit(text: str) -> str:
+def _reference_unit(text: str) -> str:
     if not text:
         raise ValueError("unit is empty")
-    return _check_unit(text)
+    _check_unit(text)
+    if parse_unit(text).per is not None:
+        raise ValueError(f"{text!r} is a rate; a reference unit is a plain unit such as kg")
+    return text
 
 
 Text = str
 RequiredText = Annotated[str, Field(min_length=1)]
 UnitText = Annotated[str, UNIT_COLUMN, AfterValidator(_check_unit)]
-RequiredUnitText = Annotated[str, Field(min_length=1), UNIT_COLUMN, AfterValidator(_required_unit)]
+ReferenceUnit = Annotated[
+    str, Field(min_length=1), PLAIN_UNIT_COLUMN, AfterValidator(_reference_unit)
+]
 UncertaintyText = Annotated[str, UNCERTAINTY_COLUMN, AfterValidator(_check_uncertainty)]
 Quantity = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 TransparencyLevel = Annotated[Transparency | None, BeforeValidator(normalise_choice)]
@@ -175,7 +182,7 @@ class Node(_Row):
 
     id: RequiredText
     kind: Annotated[Kind, BeforeValidator(normalise_choice)]
-    unit: RequiredUnitText
+    unit: ReferenceUnit
     name: Text = ""
     country: Text = ""
     lat: Annotated[float | None, Field(ge=-90, le=90, allow_inf_nan=False)] = None
@@ -260,7 +267,7 @@ class Category(_Row):
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     name: RequiredText
-    unit: RequiredUnitText
+    unit: ReferenceUnit
     group: Annotated[Literal["environmental", "social"], BeforeValidator(normalise_choice)] = (
         "environmental"
     )

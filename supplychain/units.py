@@ -195,6 +195,11 @@ def _parse_term(text: str, whole: str) -> Unit:
     return Unit(whole, dimension, size * multiple, _normalise_qualifier(qualifier))
 
 
+def _split_rate(text: str) -> list[str]:
+    """``'g CO2e / kWh'`` -> ``['g CO2e', 'kWh']``; a plain unit gives one part."""
+    return [part.strip() for part in re.split(r"\s*/\s*|\s+per\s+", text.strip())]
+
+
 @lru_cache(maxsize=4096)
 def parse_unit(text: str) -> Unit:
     """Parse a unit text such as ``kg``, ``1000 queries`` or ``g CO2e/kWh``.
@@ -213,7 +218,7 @@ def parse_unit(text: str) -> Unit:
     """
     if not isinstance(text, str) or not text.strip():
         raise UnitError("unit is empty")
-    parts = re.split(r"\s*/\s*|\s+per\s+", text.strip())
+    parts = _split_rate(text)
     if len(parts) > 2:
         raise UnitError(f"unit {text!r} has more than one '/' or 'per'")
     numerator = _parse_term(parts[0], text)
@@ -225,16 +230,21 @@ def parse_unit(text: str) -> Unit:
     return Unit(text, numerator.dimension, numerator.size, numerator.qualifier, denominator)
 
 
-def _factor(given: Unit, target: Unit, given_text: str, target_text: str) -> float:
+def _factor(given: Unit, target: Unit, given_text: str, target_text: str, whole: str = "") -> float:
+    """Size of ``given`` in ``target`` units; ``whole`` is the rate ``given`` is part of."""
+    where = (
+        f"unit {whole!r}: {given_text!r}"
+        if whole and whole != given_text
+        else (f"unit {given_text!r}")
+    )
     if given.dimension != target.dimension:
         raise UnitError(
-            f"unit {given_text!r} ({given.dimension}) cannot be converted to "
+            f"{where} ({given.dimension}) cannot be converted to "
             f"{target_text!r} ({target.dimension})"
         )
     if given.qualifier and target.qualifier and given.qualifier != target.qualifier:
         raise UnitError(
-            f"unit {given_text!r} counts {given.qualifier!r} but {target_text!r} counts "
-            f"{target.qualifier!r}"
+            f"{where} counts {given.qualifier!r} but {target_text!r} counts {target.qualifier!r}"
         )
     return given.size / target.size
 
@@ -283,8 +293,9 @@ def rate_factor(given: str, numerator: str, denominator: str) -> float:
     for part, text in ((numerator_unit, numerator), (denominator_unit, denominator)):
         if part.per is not None:
             raise UnitError(f"unit {text!r} is a rate; expected a plain unit")
-    head = Unit(given, given_unit.dimension, given_unit.size, given_unit.qualifier)
-    factor = _factor(head, numerator_unit, given, numerator)
+    parts = _split_rate(given)
+    head = Unit(parts[0], given_unit.dimension, given_unit.size, given_unit.qualifier)
+    factor = _factor(head, numerator_unit, parts[0], numerator, whole=given)
     if given_unit.per is not None:
-        factor /= _factor(given_unit.per, denominator_unit, given, denominator)
+        factor /= _factor(given_unit.per, denominator_unit, parts[1], denominator, whole=given)
     return factor

@@ -1,344 +1,40 @@
-"""Checking a graph's tables: every problem at once, each with file, row, column and value.
+"""Checking a graph: every table on its own, then the tables against each other.
 
-The tables arrive as text (every cell a string, ``""`` for an empty cell; the frame's
-index holds the row as a person finds it) and leave typed, with units converted and
-transparency resolved. The column rules come from the pydantic row models in
-:mod:`supplychain.schema`; they run on whole columns with pandas, so a table of millions of
-rows is checked in seconds while every bad row is still named.
+Every problem is reported at once, each with file, row, column and value. The tables
+are checked column by column first (:mod:`supplychain.columns`), then here: references
+between tables, duplicates, unit conversion, the bibliography, transparency, and the
+shape of the graph. Tables leave typed, with units converted and transparency resolved.
 
-Rules (errors unless marked as warnings): missing required columns; empty required
-cells; non-numeric, NaN, infinite, negative or out-of-range numbers; unknown kinds,
-transparency levels, risk levels, indicators, categories and units; unreadable
-uncertainty texts; duplicate node ids, edges, impacts, social rows, sources and
-categories; edges, impacts and social rows naming unknown nodes; units that cannot be
-converted; sources cited but absent from the bibliography; an empty graph. Warnings:
-unknown columns (kept as they are); a value outside the bounds of its own uncertainty;
-transparency given without a source (taken as ``missing``) or a source without a
-transparency (taken from the bibliography, else ``estimated``); sourcing mixes whose
-shares do not add up to 1; nodes with no direct impacts and no inputs; unused sources.
+Rules (errors unless marked as warnings): duplicate node ids, edges, impacts, social
+entries, sources and categories; edges, impacts and social entries naming unknown nodes;
+unknown categories and indicators; units that cannot be converted; sources cited but
+absent from the bibliography; an empty graph. Warnings: a value outside the bounds of its
+own uncertainty; transparency given without a source (taken as ``missing``) or a source
+without a transparency (taken from the bibliography, else ``estimated``); sourcing mixes
+whose shares do not add up to 1; nodes with no direct impacts and no inputs; unused
+sources.
 """
 
 from __future__ import annotations
 
 import difflib
-import types
-import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
 
-import annotated_types
 import numpy as np
 import pandas as pd
-from pydantic.fields import FieldInfo
 
-from supplychain.distributions import bounds_problem, format_uncertainty, parse_uncertainty
+from supplychain.columns import TableProblems, check_table, per_distinct
+from supplychain.distributions import bounds_problem, parse_uncertainty
 from supplychain.errors import SupplyChainError
 from supplychain.problems import Problem, Severity
-from supplychain.schema import (
-    INDICATORS,
-    ROW_MODELS,
-    ColumnMarker,
-    Transparency,
-)
-from supplychain.units import parse_unit, rate_factor
+from supplychain.schema import INDICATORS, ROW_MODELS, Transparency
+from supplychain.units import rate_factor
 
-__all__ = ["ColumnRule", "column_rules", "check_table", "check_graph", "CheckedTables"]
+__all__ = ["check_graph", "CheckedTables", "MIX_TOLERANCE"]
 
 MIX_TOLERANCE = 0.005
 """A sourcing mix whose shares add up to within this of 1 is not reported."""
-
-_MAX_LISTED_ROWS = 10
-
-
-@dataclass(frozen=True)
-class ColumnRule:
-    """How one column is checked, derived from a field of a row model.
-
-    ``kind`` is one of ``text``, ``number``, ``integer``, ``choice``, ``unit``,
-    ``uncertainty``.
-    """
-
-    name: str
-    kind: str
-    required: bool
-    choices: tuple[str, ...] = ()
-    ge: float | None = None
-    le: float | None = None
-    min_length: int = 0
-    pattern: str | None = None
-
-
-def _without_none(annotation: object) -> object:
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-        return members[0] if len(members) == 1 else annotation
-    return annotation
-
-
-def _rule(name: str, field: FieldInfo) -> ColumnRule:
-    annotation = _without_none(field.annotation)
-    markers = [m for m in field.metadata if isinstance(m, ColumnMarker)]
-    choices: tuple[str, ...] = ()
-    if markers:
-        kind = markers[0].name
-    elif annotation is float:
-        kind = "number"
-    elif annotation is int:
-        kind = "integer"
-    elif isinstance(annotation, type) and issubclass(annotation, Enum):
-        kind, choices = "choice", tuple(member.value for member in annotation)
-    elif typing.get_origin(annotation) is typing.Literal:
-        kind, choices = "choice", tuple(typing.get_args(annotation))
-    else:
-        kind = "text"
-    bounds: dict[str, float] = {}
-    min_length, pattern = 0, None
-    for item in field.metadata:
-        if isinstance(item, annotated_types.Ge):
-            bounds["ge"] = item.ge
-        elif isinstance(item, annotated_types.Le):
-            bounds["le"] = item.le
-        elif isinstance(item, annotated_types.MinLen):
-            min_length = item.min_length
-        elif getattr(item, "pattern", None):
-            pattern = item.pattern
-    return ColumnRule(
-        name=name,
-        kind=kind,
-        required=field.is_required(),
-        choices=choices,
-        min_length=min_length,
-        pattern=pattern,
-        **bounds,
-    )
-
-
-def column_rules(table: str) -> list[ColumnRule]:
-    """The column rules of a table, in the order of its row model's fields.
-
-    >>> [rule.name for rule in column_rules("edges") if rule.required]
-    ['source', 'target', 'amount']
-    """
-    model = ROW_MODELS[table]
-    return [_rule(name, field) for name, field in model.model_fields.items()]
-
-
-class _Found:
-    """Collects problems for one table of one file."""
-
-    def __init__(self, file: str, table: str):
-        self.file, self.table = file, table
-        self.problems: list[Problem] = []
-
-    def where(self, row: int) -> str:
-        """A row as a person finds it: ``row 7`` in a CSV file, ``edges[6]`` in JSON."""
-        return f"row {row}" if self.file.endswith(".csv") else f"{self.table}[{row}]"
-
-    def each(
-        self,
-        mask: pd.Series,
-        values: pd.Series,
-        column: str,
-        message: str | pd.Series | typing.Callable[[str], str],
-        code: str,
-        severity: Severity = Severity.ERROR,
-    ) -> None:
-        """One problem per row where ``mask`` holds, quoting ``values``.
-
-        ``message`` is one text for all rows, a function of the value, or a Series of
-        texts by row.
-        """
-        if not mask.any():
-            return
-        for row, value in values[mask].items():
-            if isinstance(message, pd.Series):
-                text = message[row]
-            else:
-                text = message(value) if callable(message) else message
-            self.problems.append(
-                Problem(severity, code, text, self.file, self.table, int(row), column, value)
-            )
-
-    def summary(
-        self, mask: pd.Series, column: str, message: str, code: str, severity=Severity.WARNING
-    ) -> None:
-        """One problem for all rows where ``mask`` holds, listing the first rows."""
-        rows = mask.index[mask.to_numpy()]
-        if len(rows) == 0:
-            return
-        shown = ", ".join(str(row) for row in rows[:_MAX_LISTED_ROWS])
-        more = f" and {len(rows) - _MAX_LISTED_ROWS} more" if len(rows) > _MAX_LISTED_ROWS else ""
-        label = "rows" if self.file.endswith(".csv") else f"positions in {self.table}"
-        count = f"{len(rows)} row{'s' if len(rows) > 1 else ''}"
-        self.problems.append(
-            Problem(
-                severity,
-                code,
-                f"{count} {message} ({label} {shown}{more})",
-                self.file,
-                self.table,
-                int(rows[0]),
-                column,
-            )
-        )
-
-    def one(self, code: str, message: str, column: str = "", severity=Severity.ERROR) -> None:
-        self.problems.append(Problem(severity, code, message, self.file, self.table, None, column))
-
-
-def _check_number(text: pd.Series, rule: ColumnRule, found: _Found) -> pd.Series:
-    empty = text == ""
-    numbers = pd.to_numeric(text.where(~empty, None), errors="coerce").astype(float)
-    nan_written = text.str.lower().isin(["nan", "+nan", "-nan"])
-    unparsed = numbers.isna() & ~empty & ~nan_written
-
-    def not_a_number(value: str) -> str:
-        hint = " (use a decimal point, no thousands separator)" if "," in value else ""
-        return f"not a number{hint}"
-
-    if rule.required:
-        found.each(empty, text, rule.name, "empty: a number is required", "empty-value")
-    found.each(unparsed, text, rule.name, not_a_number, "not-a-number")
-    found.each(nan_written, text, rule.name, "NaN is not a number here", "nan-value")
-    infinite = np.isinf(numbers)
-    found.each(infinite, text, rule.name, "infinite: must be a finite number", "infinite-value")
-    finite = numbers.notna() & ~infinite
-    if rule.ge is not None:
-        below = finite & (numbers < rule.ge)
-        word = "negative: must be 0 or more" if rule.ge == 0 else f"must be {rule.ge:g} or more"
-        found.each(
-            below, text, rule.name, word, "negative-value" if rule.ge == 0 else "out-of-range"
-        )
-    if rule.le is not None:
-        above = finite & (numbers > rule.le)
-        found.each(above, text, rule.name, f"must be {rule.le:g} or less", "out-of-range")
-    if rule.kind == "integer":
-        fractional = finite & (numbers % 1 != 0)
-        found.each(fractional, text, rule.name, "must be a whole number", "not-an-integer")
-    return numbers.where(finite)
-
-
-def _check_choice(text: pd.Series, rule: ColumnRule, found: _Found) -> pd.Series:
-    normal = text.str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
-    empty = normal == ""
-    unknown = ~empty & ~normal.isin(rule.choices)
-    noun = {"kind": "kind", "transparency": "transparency level", "level": "risk level"}.get(
-        rule.name, "value"
-    )
-    options = ", ".join(rule.choices)
-    if rule.required:
-        found.each(
-            empty, text, rule.name, f"empty: a {noun} is required ({options})", "empty-value"
-        )
-    code = f"unknown-{noun.replace(' ', '-')}"
-    found.each(unknown, text, rule.name, f"unknown {noun} (expected one of: {options})", code)
-    return normal.where(~unknown, "")
-
-
-def _check_parsed(text: pd.Series, rule: ColumnRule, found: _Found) -> pd.Series:
-    """Units and uncertainty texts: parse each distinct value once."""
-    canonical: dict[str, str] = {}
-    reasons: dict[str, str] = {}
-    for value in text.unique():
-        if value == "":
-            continue
-        try:
-            if rule.kind == "unit":
-                parse_unit(value)
-                canonical[value] = value
-            else:
-                canonical[value] = format_uncertainty(parse_uncertainty(value))
-        except SupplyChainError as error:
-            reasons[value] = str(error).removeprefix(f"{value!r}: ")
-    if rule.required:
-        found.each(text == "", text, rule.name, f"empty: a {rule.name} is required", "empty-value")
-    bad = text.isin(list(reasons))
-    code = "unknown-unit" if rule.kind == "unit" else "bad-uncertainty"
-    found.each(bad, text, rule.name, lambda value: reasons[value], code)
-    return text.map(canonical).fillna("") if canonical else text.where(text == "", "")
-
-
-def _check_text(text: pd.Series, rule: ColumnRule, found: _Found) -> pd.Series:
-    if rule.required or rule.min_length:
-        found.each(text == "", text, rule.name, f"empty: {rule.name} is required", "empty-value")
-    if rule.pattern:
-        bad = (text != "") & ~text.str.fullmatch(rule.pattern)
-        found.each(bad, text, rule.name, f"must match {rule.pattern}", "bad-format")
-    return text
-
-
-_CHECKERS = {
-    "number": _check_number,
-    "integer": _check_number,
-    "choice": _check_choice,
-    "unit": _check_parsed,
-    "uncertainty": _check_parsed,
-    "text": _check_text,
-}
-
-
-def check_table(raw: pd.DataFrame, table: str, file: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check one table of text cells against its column rules.
-
-    Parameters
-    ----------
-    raw : DataFrame
-        Every cell a string (``""`` when empty), columns as in the file, index = row
-        (spreadsheet row for CSV, list position for JSON).
-    table : str
-        ``nodes``, ``edges``, ``impacts``, ``social``, ``sources`` or ``categories``.
-    file : str
-        File name used in problems.
-
-    Returns
-    -------
-    typed : DataFrame
-        The known columns in schema order, typed (float for numbers, nullable Int64 for
-        whole numbers, str otherwise; enum values in canonical spelling), then any unknown
-        columns as text. Values that failed a check are empty.
-    problems : list of Problem
-    """
-    found = _Found(file, table)
-    rules = column_rules(table)
-    known = {rule.name for rule in rules}
-    duplicated = raw.columns[raw.columns.duplicated()]
-    for column in dict.fromkeys(duplicated):
-        found.one("duplicate-column", f"column {column!r} appears more than once", column)
-    raw = raw.loc[:, ~raw.columns.duplicated()]
-    for rule in rules:
-        if rule.required and rule.name not in raw.columns:
-            present = ", ".join(map(str, raw.columns)) or "none"
-            found.one(
-                "missing-column",
-                f"required column {rule.name!r} is missing (columns present: {present})",
-                rule.name,
-            )
-    for column in raw.columns:
-        if column not in known:
-            found.one(
-                "unknown-column",
-                f"unknown column {column!r}: kept as it is, not used"
-                f" (known columns: {', '.join(rule.name for rule in rules)})",
-                column,
-                Severity.WARNING,
-            )
-    typed: dict[str, pd.Series] = {}
-    for rule in rules:
-        if rule.name in raw.columns:
-            text = raw[rule.name].astype(str).str.strip()
-            typed[rule.name] = _CHECKERS[rule.kind](text, rule, found)
-        elif rule.kind in ("number", "integer"):
-            typed[rule.name] = pd.Series(np.nan, index=raw.index, dtype=float)
-        else:
-            typed[rule.name] = pd.Series("", index=raw.index, dtype=str)
-        if rule.kind == "integer":
-            typed[rule.name] = typed[rule.name].astype("Int64")
-    for column in raw.columns:
-        if column not in known:
-            typed[column] = raw[column].astype(str)
-    frame = pd.DataFrame(typed, index=raw.index)
-    return frame, found.problems
 
 
 @dataclass(frozen=True)
@@ -359,7 +55,7 @@ def _suggest(value: str, candidates: Iterable[str]) -> str:
 
 
 def _unknown_reference(
-    found: _Found,
+    found: TableProblems,
     values: pd.Series,
     known: pd.Index,
     column: str,
@@ -383,7 +79,9 @@ def _unknown_reference(
     return unknown
 
 
-def _duplicates(found: _Found, frame: pd.DataFrame, keys: list[str], what: str, code: str) -> None:
+def _duplicates(
+    found: TableProblems, frame: pd.DataFrame, keys: list[str], what: str, code: str
+) -> None:
     present = (frame[keys] != "").all(axis=1)
     dup = frame[keys].duplicated(keep="first") & present
     if not dup.any():
@@ -420,7 +118,7 @@ def _map_text(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
 
 
 def _resolve_transparency(
-    found: _Found, frame: pd.DataFrame, citation_column: str, source_levels: dict[str, str]
+    found: TableProblems, frame: pd.DataFrame, citation_column: str, source_levels: dict[str, str]
 ) -> None:
     """Fill ``transparency`` in place: no source means ``missing``, by definition."""
     level = frame["transparency"]
@@ -430,7 +128,7 @@ def _resolve_transparency(
     found.summary(
         unsourced,
         "transparency",
-        f"give a transparency level but no {citation_column}: taken as missing"
+        f"{{verb}} a transparency level but no {citation_column}: taken as missing"
         " (a figure without a source is missing by definition)",
         "transparency-without-source",
     )
@@ -445,7 +143,7 @@ def _resolve_transparency(
     found.summary(
         fallback,
         "transparency",
-        f"give a {citation_column} but no transparency, and the bibliography gives no level"
+        f"{{verb}} a {citation_column} but no transparency, and the bibliography gives no level"
         " for it: taken as estimated",
         "transparency-assumed",
     )
@@ -456,7 +154,7 @@ def _resolve_transparency(
 
 
 def _unit_factors(
-    found: _Found,
+    found: TableProblems,
     frame: pd.DataFrame,
     given: pd.Series,
     numerator: pd.Series,
@@ -487,20 +185,26 @@ def _unit_factors(
     return factors
 
 
-def _bounds_warnings(found: _Found, frame: pd.DataFrame, value_column: str) -> None:
+def _bounds_warnings(
+    found: TableProblems, frame: pd.DataFrame, value_column: str, as_written: pd.Series
+) -> None:
+    """Warn where a figure lies outside the bounds of its own uncertainty."""
     for text in frame["uncertainty"].unique():
         if not text:
             continue
         spec = parse_uncertainty(text)
         if not hasattr(spec, "min"):
             continue
-        rows = (frame["uncertainty"] == text) & frame[value_column].notna()
-        outside = rows & ((frame[value_column] < spec.min) | (frame[value_column] > spec.max))
+        values = frame[value_column]
+        outside = (frame["uncertainty"] == text) & ((values < spec.min) | (values > spec.max))
+        messages = pd.Series(
+            [bounds_problem(spec, value) for value in values[outside]], index=values.index[outside]
+        )
         found.each(
             outside,
-            frame[value_column].astype(str),
+            as_written,
             value_column,
-            lambda value, spec=spec: bounds_problem(spec, float(value)),
+            messages,
             "value-outside-uncertainty",
             Severity.WARNING,
         )
@@ -510,6 +214,7 @@ def check_graph(
     raw_tables: dict[str, pd.DataFrame],
     files: dict[str, str],
     builtin_categories: pd.DataFrame,
+    unreadable: frozenset[str] = frozenset(),
 ) -> CheckedTables:
     """Check all tables of a graph, each on its own and against each other.
 
@@ -522,6 +227,9 @@ def check_graph(
         File name of each table, for the problems.
     builtin_categories : DataFrame
         The built-in impact categories (``id, name, unit, group, description``).
+    unreadable : set of str
+        Tables that exist but could not be read (their problems are reported already);
+        warnings that would be false without them are not given.
 
     Returns
     -------
@@ -533,16 +241,17 @@ def check_graph(
     """
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
-    founds: dict[str, _Found] = {}
+    founds: dict[str, TableProblems] = {}
     for table in ROW_MODELS:
         raw = raw_tables.get(table)
-        if raw is None:  # an absent optional table is an empty one
+        if raw is None or (raw.empty and len(raw.columns) == 0):  # absent: an empty table
             raw = pd.DataFrame(
                 {name: pd.Series(dtype=str) for name in ROW_MODELS[table].model_fields}
             )
+            raw_tables = {**raw_tables, table: raw}
         typed, table_problems = check_table(raw, table, files.get(table, table))
         tables[table] = typed
-        founds[table] = _Found(files.get(table, table), table)
+        founds[table] = TableProblems(files.get(table, table), table)
         problems.extend(table_problems)
     nodes, edges, impacts, social = (tables[t] for t in ("nodes", "edges", "impacts", "social"))
     sources, categories = tables["sources"], tables["categories"]
@@ -618,8 +327,9 @@ def check_graph(
         "the impact",
     )
     impacts["converted_value"] = impacts["value"] * impact_factor
-    _bounds_warnings(founds["edges"], edges, "amount")
-    _bounds_warnings(founds["impacts"], impacts, "value")
+    for table, column in (("edges", "amount"), ("impacts", "value")):
+        as_written = per_distinct(raw_tables[table].get(column, pd.Series(dtype=str)), str.strip)
+        _bounds_warnings(founds[table], tables[table], column, as_written)
 
     # bibliography
     source_ids = pd.Index(sources["id"][sources["id"] != ""].unique())
@@ -646,7 +356,8 @@ def check_graph(
                 )
         bad = frame[column].isin(list(unknown_texts))
         founds[table].each(bad, frame[column], column, unknown_texts.get, "unknown-source")
-    unused = (sources["id"] != "") & ~sources["id"].isin(list(cited))
+    all_citations_read = not unreadable & {"nodes", "edges", "impacts", "social"}
+    unused = (sources["id"] != "") & ~sources["id"].isin(list(cited)) & all_citations_read
     founds["sources"].each(
         unused, sources["id"], "id", "source is never cited", "unused-source", Severity.WARNING
     )
@@ -656,8 +367,8 @@ def check_graph(
     # shape of the graph
     kind_of = nodes.drop_duplicates("id").set_index("id")["kind"]
     _mix_warnings(founds["edges"], edges, node_unit, kind_of)
-    has_input = nodes["id"].isin(edges["target"])
-    has_impact = nodes["id"].isin(impacts["node"])
+    has_input = nodes["id"].isin(edges["target"]) | ("edges" in unreadable)
+    has_impact = nodes["id"].isin(impacts["node"]) | ("impacts" in unreadable)
     founds["nodes"].each(
         (nodes["id"] != "") & ~has_input & ~has_impact,
         nodes["id"],
@@ -674,7 +385,7 @@ def check_graph(
 
 
 def _mix_warnings(
-    found: _Found, edges: pd.DataFrame, node_unit: pd.Series, kind_of: pd.Series
+    found: TableProblems, edges: pd.DataFrame, node_unit: pd.Series, kind_of: pd.Series
 ) -> None:
     """Warn where several suppliers of one kind, in the consumer's own unit, add up to != 1."""
     if edges.empty:
@@ -686,38 +397,42 @@ def _mix_warnings(
             "supplier_unit": edges["source"].map(node_unit),
             "consumer_unit": edges["target"].map(node_unit),
             "amount": edges["converted_amount"],
+            "row": edges.index,
         }
     ).dropna()
     if frame.empty:
         return
     pairs = frame[["supplier_unit", "consumer_unit"]].drop_duplicates()
-    same: dict[tuple[str, str], float] = {}
+    factors = []
     for supplier, consumer in pairs.itertuples(index=False, name=None):
         try:
-            same[(supplier, consumer)] = rate_factor(supplier, consumer, consumer)
-        except SupplyChainError:
-            continue
-    index = pd.MultiIndex.from_frame(frame[["supplier_unit", "consumer_unit"]])
-    frame["share"] = frame["amount"] * np.asarray(index.map(lambda k: same.get(k, np.nan)))
-    frame = frame.dropna(subset=["share"])
-    groups = frame.groupby(["target", "supplier_kind"], sort=False)["share"].agg(["sum", "size"])
-    off = groups[(groups["size"] >= 2) & ((groups["sum"] - 1).abs() > MIX_TOLERANCE)]
-    first_row = frame.reset_index().groupby(["target", "supplier_kind"], sort=False)["index"].min()
-    for (target, kind), row in off.iterrows():
+            factors.append(rate_factor(supplier, consumer, consumer))
+        except SupplyChainError:  # another dimension: not part of a mix
+            factors.append(np.nan)
+    frame = frame.merge(pairs.assign(factor=factors), on=["supplier_unit", "consumer_unit"])
+    frame["share"] = frame["amount"] * frame["factor"]
+    groups = (
+        frame.dropna(subset=["share"])
+        .groupby(["target", "supplier_kind"], sort=False)
+        .agg(total=("share", "sum"), suppliers=("share", "size"), row=("row", "min"))
+        .reset_index()
+    )
+    off = groups[(groups["suppliers"] >= 2) & ((groups["total"] - 1).abs() > MIX_TOLERANCE)]
+    for target, kind, total, suppliers, row in off.itertuples(index=False, name=None):
         unit = node_unit[target]
+        rest = "the rest has no origin" if total < 1 else "they count more than the whole"
+        message = (
+            f"the {suppliers} {kind} inputs of {target!r} add up to {total:.6g} {unit} per"
+            f" {unit}, not 1: if they are a sourcing mix, {rest}"
+        )
         found.problems.append(
             Problem(
                 Severity.WARNING,
                 "mix-not-one",
-                f"the {int(row['size'])} {kind} inputs of {target!r} add up to "
-                f"{row['sum']:.6g} {unit} per {unit}, not 1: if they are a sourcing mix, "
-                + (
-                    "the rest has no origin" if row["sum"] < 1 else "they count more than the whole"
-                ),
+                message,
                 found.file,
                 found.table,
-                int(first_row[(target, kind)]),
+                int(row),
                 "amount",
-                None,
             )
         )
