@@ -29,8 +29,8 @@ from supplychain.io import (
 )
 from supplychain.output import FORMATS, render_frame, render_problems, render_sections
 from supplychain.problems import problems_frame
-from supplychain.shipped import DEFAULT_GRAPH, shipped_graph_names, shipped_graph_path
-from supplychain.summary import summary_sections
+from supplychain.shipped import DEFAULT_GRAPH
+from supplychain.summary import shipped_graphs_overview, summary_sections
 
 __all__ = ["main"]
 
@@ -127,9 +127,8 @@ def _report(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     chain = load(args.path)
     source = resolve_graph_path(args.path)
-    protect = (source,) + ((source.parent,) if source.is_file() else ())
     writer = {"json": save_json, "csv": save_csv, "graphml": export_graphml}[args.to]
-    writer(chain, Path(args.output), overwrite=args.overwrite, protect=protect)
+    writer(chain, Path(args.output), overwrite=args.overwrite, protect=(source,))
     sys.stderr.write(
         f"wrote {args.output} ({args.to}: {len(chain.nodes)} nodes, {len(chain.edges)} edges)\n"
     )
@@ -137,21 +136,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _graphs(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    rows = []
-    for name in shipped_graph_names():
-        chain = load(name)
-        rows.append(
-            {
-                "name": name,
-                "nodes": len(chain.nodes),
-                "edges": len(chain.edges),
-                "path": str(shipped_graph_path(name)),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=["name", "nodes", "edges", "path"])
-    sys.stdout.write(render_frame(frame, args.format))
+    sys.stdout.write(render_frame(shipped_graphs_overview(), args.format))
     return 0
 
 

@@ -186,7 +186,7 @@ class TableProblems:
 
 def per_distinct(text: pd.Series, function: typing.Callable[[str], str]) -> pd.Series:
     """``function`` applied to each distinct value once (columns repeat a few values)."""
-    codes, distinct = pd.factorize(text)
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
     mapped = np.array([function(value) for value in distinct], dtype=object)
     return pd.Series(mapped[codes] if len(codes) else [], index=text.index, dtype=str)
 

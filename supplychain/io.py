@@ -355,11 +355,13 @@ def _output_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _refuse_input(target: Path, inputs: tuple[Path, ...]) -> None:
+    if any(target.resolve() == source.resolve() for source in inputs):
+        raise OutputExistsError(f"{target}: refusing to write onto the graph being read")
+
+
 def _check_target(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
-    resolved = target.resolve()
-    for source in inputs:
-        if resolved == source.resolve():
-            raise OutputExistsError(f"{target}: refusing to write onto the graph being read")
+    _refuse_input(target, inputs)
     if target.exists() and not overwrite:
         raise OutputExistsError(f"{target} exists; choose another name or allow overwriting")
 
@@ -394,9 +396,7 @@ def save_csv(
     target = Path(folder)
     tables = _output_tables(chain)
     existing = [n for n in TABLE_FILES.values() if (target / n).exists()] if target.is_dir() else []
-    for source in protect:
-        if target.resolve() == source.resolve():
-            raise OutputExistsError(f"{target}: refusing to write onto the graph being read")
+    _refuse_input(target, protect)
     if target.exists() and not target.is_dir():
         raise OutputExistsError(f"{target} exists and is not a folder")
     if existing and not overwrite:

@@ -210,6 +210,65 @@ def _bounds_warnings(
         )
 
 
+def _merge_categories(
+    found: TableProblems, categories: pd.DataFrame, builtin_categories: pd.DataFrame
+) -> pd.DataFrame:
+    """The built-in categories plus the graph's own (flag ``builtin``); a built-in one may
+    be declared again but not with another unit."""
+    builtin = builtin_categories.set_index("id")
+    redefined = categories["id"].isin(builtin.index)
+    clash = redefined & (
+        categories["unit"] != categories["id"].map(builtin["unit"]).fillna(categories["unit"])
+    )
+    found.each(
+        clash,
+        categories["unit"],
+        "unit",
+        "a built-in category cannot change its unit; give the category another id",
+        "builtin-category-unit",
+    )
+    own = categories[~redefined].assign(builtin=False).reset_index(drop=True)
+    return pd.concat([builtin_categories.assign(builtin=True), own], ignore_index=True)
+
+
+def _check_bibliography(
+    founds: dict[str, TableProblems], tables: dict[str, pd.DataFrame], unreadable: frozenset[str]
+) -> None:
+    """Citations must name sources of the bibliography; resolve every ``transparency``."""
+    sources = tables["sources"]
+    source_ids = pd.Index(sources["id"][sources["id"] != ""].unique())
+    source_levels = dict(zip(sources["id"], sources["transparency"], strict=True))
+    cited: set[str] = set()
+    citing = [
+        ("nodes", "source"),
+        ("edges", "source_ref"),
+        ("impacts", "source"),
+        ("social", "source"),
+    ]
+    for table, column in citing:
+        frame = tables[table]
+        unknown_texts: dict[str, str] = {}
+        for text in frame[column].unique():
+            ids = _split_citations(text)
+            cited.update(ids)
+            absent = [source_id for source_id in ids if source_id not in source_ids]
+            if absent:
+                hint = _suggest(absent[0], source_ids)
+                unknown_texts[text] = (
+                    f"cites {', '.join(map(repr, absent))}, not in the bibliography"
+                    f" (sources table){hint}"
+                )
+        bad = frame[column].isin(list(unknown_texts))
+        founds[table].each(bad, frame[column], column, unknown_texts.get, "unknown-source")
+    all_citations_read = not unreadable & {"nodes", "edges", "impacts", "social"}
+    unused = (sources["id"] != "") & ~sources["id"].isin(list(cited)) & all_citations_read
+    founds["sources"].each(
+        unused, sources["id"], "id", "source is never cited", "unused-source", Severity.WARNING
+    )
+    for table, column in citing:
+        _resolve_transparency(founds[table], tables[table], column, source_levels)
+
+
 def check_graph(
     raw_tables: dict[str, pd.DataFrame],
     files: dict[str, str],
@@ -267,23 +326,7 @@ def check_graph(
     _duplicates(founds["sources"], sources, ["id"], "source id", "duplicate-source")
     _duplicates(founds["categories"], categories, ["id"], "category id", "duplicate-category")
 
-    # categories: built-in ones plus the graph's own
-    builtin = builtin_categories.set_index("id")
-    redefined = categories["id"].isin(builtin.index)
-    clash = redefined & (
-        categories["unit"] != categories["id"].map(builtin["unit"]).fillna(categories["unit"])
-    )
-    founds["categories"].each(
-        clash,
-        categories["unit"],
-        "unit",
-        "a built-in category cannot change its unit; give the category another id",
-        "builtin-category-unit",
-    )
-    own = categories[~redefined].assign(builtin=False)
-    all_categories = pd.concat(
-        [builtin_categories.assign(builtin=True), own.reset_index(drop=True)], ignore_index=True
-    )
+    all_categories = _merge_categories(founds["categories"], categories, builtin_categories)
     category_unit = all_categories.drop_duplicates("id").set_index("id")["unit"]
 
     # references between tables
@@ -331,38 +374,7 @@ def check_graph(
         as_written = per_distinct(raw_tables[table].get(column, pd.Series(dtype=str)), str.strip)
         _bounds_warnings(founds[table], tables[table], column, as_written)
 
-    # bibliography
-    source_ids = pd.Index(sources["id"][sources["id"] != ""].unique())
-    source_levels = dict(zip(sources["id"], sources["transparency"], strict=True))
-    cited: set[str] = set()
-    citing = [
-        ("nodes", "source"),
-        ("edges", "source_ref"),
-        ("impacts", "source"),
-        ("social", "source"),
-    ]
-    for table, column in citing:
-        frame = tables[table]
-        unknown_texts: dict[str, str] = {}
-        for text in frame[column].unique():
-            ids = _split_citations(text)
-            cited.update(ids)
-            absent = [source_id for source_id in ids if source_id not in source_ids]
-            if absent:
-                hint = _suggest(absent[0], source_ids)
-                unknown_texts[text] = (
-                    f"cites {', '.join(map(repr, absent))}, not in the bibliography"
-                    f" (sources table){hint}"
-                )
-        bad = frame[column].isin(list(unknown_texts))
-        founds[table].each(bad, frame[column], column, unknown_texts.get, "unknown-source")
-    all_citations_read = not unreadable & {"nodes", "edges", "impacts", "social"}
-    unused = (sources["id"] != "") & ~sources["id"].isin(list(cited)) & all_citations_read
-    founds["sources"].each(
-        unused, sources["id"], "id", "source is never cited", "unused-source", Severity.WARNING
-    )
-    for table, column in citing:
-        _resolve_transparency(founds[table], tables[table], column, source_levels)
+    _check_bibliography(founds, tables, unreadable)
 
     # shape of the graph
     kind_of = nodes.drop_duplicates("id").set_index("id")["kind"]
