@@ -19,8 +19,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from supplychain.model import DERIVED_COLUMNS, SupplyChain
+from supplychain.schema import Transparency
 
-__all__ = ["to_networkx", "Matrices", "to_matrices"]
+__all__ = ["to_networkx", "Matrices", "to_matrices", "LEVELS"]
 
 _EDGE_AS_WRITTEN = {"amount": "amount_as_written", "unit": "unit_as_written"}
 
@@ -72,9 +73,13 @@ def to_networkx(chain: SupplyChain) -> nx.DiGraph:
     return graph
 
 
-@dataclass(frozen=True)
+LEVELS = [level.value for level in Transparency]
+"""Transparency levels, most transparent first; a level's code is its position here."""
+
+
+@dataclass(frozen=True, eq=False)
 class Matrices:
-    """The linear system of a graph.
+    """The linear system of a graph, with the transparency of every entry.
 
     Attributes
     ----------
@@ -83,20 +88,60 @@ class Matrices:
     categories : pandas.Index
         Category ids that have at least one direct impact; position ``c`` is row ``c``
         of ``B``.
-    A : scipy.sparse.csr_array, shape (n, n)
-        ``A[i, j]``: amount of node ``i`` (in its unit) per unit of node ``j``.
-    B : scipy.sparse.csr_array, shape (k, n)
-        ``B[c, j]``: direct impact in category ``c`` (its unit) per unit of node ``j``.
+    edge_supplier, edge_consumer : ndarray of int
+        Positions of each edge's nodes (one entry per row of the edges table).
+    edge_amount : ndarray of float
+        Amount of the supplier (its unit) per unit of the consumer.
+    edge_level : ndarray of int8
+        Transparency of each edge as a position in :data:`LEVELS` (0 = disclosed).
+    impact_category, impact_node, impact_value, impact_level : ndarrays
+        The same for the direct impacts (value in the category's unit per node unit).
     """
 
     nodes: pd.Index
     categories: pd.Index
-    A: sp.csr_array
-    B: sp.csr_array
+    edge_supplier: np.ndarray
+    edge_consumer: np.ndarray
+    edge_amount: np.ndarray
+    edge_level: np.ndarray
+    impact_category: np.ndarray
+    impact_node: np.ndarray
+    impact_value: np.ndarray
+    impact_level: np.ndarray
+
+    def technology(self, up_to: int = len(LEVELS) - 1) -> sp.csr_array:
+        """``A`` (n x n): ``A[i, j]`` = amount of node i per unit of node j, from the edges
+        whose transparency is ``up_to`` (a position in :data:`LEVELS`) or better."""
+        keep = self.edge_level <= up_to
+        n = len(self.nodes)
+        entries = (self.edge_amount[keep], (self.edge_supplier[keep], self.edge_consumer[keep]))
+        return sp.csr_array(sp.coo_array(entries, shape=(n, n)))
+
+    def direct(self, up_to: int = len(LEVELS) - 1) -> sp.csr_array:
+        """``B`` (k x n): ``B[c, j]`` = direct impact in category c per unit of node j, from
+        the impacts whose transparency is ``up_to`` or better."""
+        keep = self.impact_level <= up_to
+        shape = (len(self.categories), len(self.nodes))
+        entries = (self.impact_value[keep], (self.impact_category[keep], self.impact_node[keep]))
+        return sp.csr_array(sp.coo_array(entries, shape=shape))
+
+    @property
+    def A(self) -> sp.csr_array:  # noqa: N802  (the name the maths gives it)
+        """All edges: see :meth:`technology`."""
+        return self.technology()
+
+    @property
+    def B(self) -> sp.csr_array:  # noqa: N802
+        """All direct impacts: see :meth:`direct`."""
+        return self.direct()
+
+
+def _level_codes(levels: pd.Series) -> np.ndarray:
+    return pd.Categorical(levels, categories=LEVELS).codes.astype(np.int8)
 
 
 def to_matrices(chain: SupplyChain) -> Matrices:
-    """Build ``A`` and ``B`` from the tables (vectorised; no loop over rows).
+    """Index the edges and impacts of a graph as matrix entries (vectorised).
 
     Examples
     --------
@@ -112,17 +157,17 @@ def to_matrices(chain: SupplyChain) -> Matrices:
     ([[0.0, 1.2], [0.0, 0.0]], [[2.0, 0.0]])
     """
     nodes = pd.Index(chain.nodes["id"])
-    n = len(nodes)
-    rows = nodes.get_indexer(chain.edges["source"])
-    columns = nodes.get_indexer(chain.edges["target"])
-    amounts = chain.edges["converted_amount"].to_numpy(dtype=float)
-    A = sp.csr_array(sp.coo_array((amounts, (rows, columns)), shape=(n, n)))
     used = set(chain.impacts["category"])
     categories = pd.Index([c for c in chain.categories["id"].drop_duplicates() if c in used])
-    impact_rows = categories.get_indexer(chain.impacts["category"])
-    impact_columns = nodes.get_indexer(chain.impacts["node"])
-    values = chain.impacts["converted_value"].to_numpy(dtype=float)
-    B = sp.csr_array(
-        sp.coo_array((values, (impact_rows, impact_columns)), shape=(len(categories), n))
+    return Matrices(
+        nodes=nodes,
+        categories=categories,
+        edge_supplier=nodes.get_indexer(chain.edges["source"]),
+        edge_consumer=nodes.get_indexer(chain.edges["target"]),
+        edge_amount=chain.edges["converted_amount"].to_numpy(dtype=float),
+        edge_level=_level_codes(chain.edges["transparency"]),
+        impact_category=categories.get_indexer(chain.impacts["category"]),
+        impact_node=nodes.get_indexer(chain.impacts["node"]),
+        impact_value=chain.impacts["converted_value"].to_numpy(dtype=float),
+        impact_level=_level_codes(chain.impacts["transparency"]),
     )
-    return Matrices(nodes=nodes, categories=categories, A=A, B=B)

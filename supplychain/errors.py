@@ -20,6 +20,7 @@ __all__ = [
     "UncertaintySyntaxError",
     "OutputExistsError",
     "UnknownNodeError",
+    "DivergentLoopError",
 ]
 
 
@@ -56,3 +57,19 @@ class OutputExistsError(SupplyChainError):
 
 class UnknownNodeError(SupplyChainError):
     """A node id asked for is not in the graph."""
+
+
+class DivergentLoopError(SupplyChainError):
+    """A loop needs one unit or more of itself: the system has no finite solution."""
+
+    def __init__(self, nodes: Sequence[str], spectral_radius: float | None = None):
+        self.nodes = list(nodes)
+        self.spectral_radius = spectral_radius
+        shown = ", ".join(self.nodes[:12])
+        if len(self.nodes) > 12:
+            shown += f" and {len(self.nodes) - 12} more"
+        radius = f" (spectral radius {spectral_radius:.6g})" if spectral_radius is not None else ""
+        super().__init__(
+            f"the loop {shown} needs one unit or more of itself per unit{radius};"
+            " it has no finite solution"
+        )

@@ -1,0 +1,202 @@
+"""Total impacts of every node in every category, and how much of each rests on undisclosed data.
+
+``H = B (I - A)^-1``: the total of node j in category c is its own direct impact plus
+what it takes of every supplier times that supplier's total. All nodes and categories are
+solved at once (:mod:`supplychain.solver`).
+
+**Opacity** is the share of a total that rests on data that nobody disclosed. The system
+is solved again with only the edges and direct impacts at least as transparent as each
+level: ``H_disclosed`` (disclosed data only), ``H_published`` (disclosed and published),
+``H_estimated`` (all but missing) and ``H`` (all). Then
+
+* ``opacity = 1 - H_disclosed / H``
+* ``published_share = (H_published - H_disclosed) / H``, and likewise
+  ``estimated_share`` and ``missing_share``; the three add up to the opacity.
+
+A part of a total counts at the level of the least transparent datum it rests on: an
+estimated amount of a published impact is an estimated part.
+
+Examples
+--------
+>>> from supplychain.model import from_tables
+>>> chain = from_tables(
+...     nodes=[{"id": "ore", "kind": "mine", "unit": "kg"},
+...            {"id": "metal", "kind": "material", "unit": "kg"}],
+...     edges=[{"source": "ore", "target": "metal", "amount": 2, "transparency": "estimated",
+...             "source_ref": "s"}],
+...     impacts=[{"node": "ore", "category": "gwp", "value": 3, "transparency": "disclosed",
+...               "source": "s"},
+...              {"node": "metal", "category": "gwp", "value": 4, "transparency": "disclosed",
+...               "source": "s"}],
+...     sources=[{"id": "s", "title": "A source"}],
+... )
+>>> totals(chain)[["node", "value", "opacity", "estimated_share"]].round(12)
+    node  value  opacity  estimated_share
+0    ore    3.0      0.0              0.0
+1  metal   10.0      0.6              0.6
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from supplychain.build import LEVELS, Matrices, to_matrices
+from supplychain.errors import UnknownNodeError
+from supplychain.model import SupplyChain
+from supplychain.solver import Plan, plan, solve
+
+__all__ = ["Solution", "solve_chain", "totals", "TOTALS_COLUMNS", "node_position"]
+
+TOTALS_COLUMNS = [
+    "node",
+    "kind",
+    "category",
+    "value",
+    "unit",
+    "per",
+    "opacity",
+    "published_share",
+    "estimated_share",
+    "missing_share",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    """Everything solved for a graph, to reuse across questions about it.
+
+    Attributes
+    ----------
+    chain : SupplyChain
+    matrices : Matrices
+    plan : Plan
+        The ordering of ``A`` (reused for requirements and further solves).
+    H : ndarray, shape (n, k)
+        Total impact of node ``i`` (row) in category ``c`` (column), in the category's
+        unit per unit of the node.
+    H_up_to : dict of int to ndarray or None
+        ``H_up_to[l]``: totals from the data at transparency level ``l`` or better
+        (positions in :data:`supplychain.build.LEVELS`); None when opacity was not asked.
+    """
+
+    chain: SupplyChain
+    matrices: Matrices
+    plan: Plan
+    H: np.ndarray
+    H_up_to: dict[int, np.ndarray] | None
+
+
+def solve_chain(chain: SupplyChain, opacity: bool = True) -> Solution:
+    """Solve a graph: totals of every node in every category, and the opacity solves.
+
+    Raises
+    ------
+    DivergentLoopError
+        If a loop needs one unit or more of itself, naming its nodes.
+    """
+    matrices = to_matrices(chain)
+    labels = list(matrices.nodes)
+    full = plan(matrices.A, labels=labels)
+    H = solve(full, matrices.B.T.toarray())
+    H_up_to = None
+    if opacity:
+        H_up_to = {len(LEVELS) - 1: H}
+        for level in range(len(LEVELS) - 1):
+            partial = plan(matrices.technology(level), labels, node_level=full.node_level)
+            H_up_to[level] = solve(partial, matrices.direct(level).T.toarray())
+    return Solution(chain, matrices, full, H, H_up_to)
+
+
+def _shares(solution: Solution) -> dict[str, np.ndarray]:
+    """Opacity and its split by level, each (n, k); NaN where the total is zero."""
+    H = solution.H
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(H > 0, 1.0 / H, np.nan)
+    if solution.H_up_to is None:
+        nothing = np.full(H.shape, np.nan)
+        return {name: nothing for name in ("opacity", *(f"{lvl}_share" for lvl in LEVELS[1:]))}
+    cumulative = [solution.H_up_to[level] for level in range(len(LEVELS))]
+    shares = {"opacity": np.clip(1.0 - cumulative[0] * scale, 0.0, 1.0)}
+    for level in range(1, len(LEVELS)):
+        added = np.clip(cumulative[level] - cumulative[level - 1], 0.0, None)
+        shares[f"{LEVELS[level]}_share"] = added * scale
+    return shares
+
+
+def totals(
+    chain: SupplyChain | Solution,
+    node: str | None = None,
+    category: str | None = None,
+) -> pd.DataFrame:
+    """Total impacts per unit of every node (or one) in every category (or one).
+
+    Parameters
+    ----------
+    chain : SupplyChain or Solution
+        The graph (solved here, with opacity) or a solution of it.
+    node, category : str, optional
+        Keep only this node, this category.
+
+    Returns
+    -------
+    DataFrame
+        One row per node and category, nodes in graph order, with columns
+
+        * ``node``, ``kind``, ``category``
+        * ``value``: total impact, in ``unit`` per ``per``
+        * ``unit``: the category's unit (e.g. ``kg CO2e``); ``per``: the node's unit
+        * ``opacity``: share of ``value`` resting on data not disclosed (0..1; empty
+          when ``value`` is 0)
+        * ``published_share``, ``estimated_share``, ``missing_share``: the opacity split
+          by the least transparent level each part rests on (they add up to ``opacity``)
+
+    Raises
+    ------
+    UnknownNodeError
+        If ``node`` or ``category`` is not in the graph.
+    """
+    solution = chain if isinstance(chain, Solution) else solve_chain(chain)
+    graph = solution.chain
+    m = solution.matrices
+    rows = np.arange(len(m.nodes))
+    columns = np.arange(len(m.categories))
+    if node is not None:
+        rows = np.array([node_position(solution, node)])
+    if category is not None:
+        if category not in m.categories:
+            known = ", ".join(m.categories) or "none"
+            raise UnknownNodeError(
+                f"no direct impacts in category {category!r} (with data: {known})"
+            )
+        columns = np.array([m.categories.get_loc(category)])
+    shares = _shares(solution)
+    unit_of = graph.categories.drop_duplicates("id").set_index("id")["unit"]
+    grid_rows, grid_columns = np.repeat(rows, len(columns)), np.tile(columns, len(rows))
+    frame = pd.DataFrame(
+        {
+            "node": m.nodes[grid_rows],
+            "kind": graph.nodes["kind"].to_numpy()[grid_rows],
+            "category": m.categories[grid_columns],
+            "value": solution.H[grid_rows, grid_columns],
+            "unit": unit_of.reindex(m.categories).to_numpy()[grid_columns],
+            "per": graph.nodes["unit"].to_numpy()[grid_rows],
+        }
+    )
+    for name, values in shares.items():
+        frame[name] = values[grid_rows, grid_columns]
+    return frame[TOTALS_COLUMNS]
+
+
+def node_position(solution: Solution, node: str) -> int:
+    """Position of ``node`` in the matrices; raises UnknownNodeError with a hint."""
+    nodes = solution.matrices.nodes
+    if node not in nodes:
+        import difflib
+
+        close = difflib.get_close_matches(node, list(nodes[:100_000]), n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UnknownNodeError(f"no node {node!r} in the graph{hint}")
+    return int(nodes.get_loc(node))

@@ -1,0 +1,329 @@
+"""The linear algebra under every total: one recurrence, solved for all nodes at once.
+
+For a sparse non-negative matrix ``M`` (n x n) and right-hand sides ``R`` (n x k), find
+``Y`` (n x k) with
+
+    Y[j] = R[j] + sum_i M[i, j] * Y[i]        for every node j,
+
+that is ``Y = (I - M^T)^-1 R``. With ``M = A`` (amount of i per unit of j) and ``R = B^T``
+(direct impacts) the rows of ``Y`` are the total impacts of every node in every category:
+``H = B (I - A)^-1`` transposed. With ``M = A^T`` and ``R = e_j`` it gives the total
+requirements of node j.
+
+How (see ``DESIGN.md``, "The computation"):
+
+1. **Levels.** Nodes are ordered by a vectorised topological sort (Kahn's algorithm, one
+   numpy step per level). Where cycles stop it, the nodes with the fewest unresolved
+   inputs are released and the edges that then point backwards are set aside as *back
+   edges*. An acyclic graph has none.
+2. **Sweep.** Level by level, ``Y[level] = R[level] + M_forward[:, level]^T Y``: one sparse
+   product per level, vectorised over all k columns. Without back edges this is exact in
+   one sweep.
+3. **Loops.** With back edges, sweeps repeat (Gauss-Seidel: forward edges use this
+   sweep's values, back edges the last sweep's) until every value changes by less than
+   ``tolerance`` relative to itself. A column of ones rides along as a probe: if the
+   loops need one unit or more of themselves (spectral radius of ``M`` at or above 1),
+   the probe never settles.
+4. **Fallback.** Where sweeps converge too slowly (or not at all), the system is solved
+   exactly block by block in the order of its strongly connected components, each loop
+   by a sparse LU factorisation of its own block. A block whose solution is not positive
+   for a positive right-hand side, or that is singular, needs one unit or more of itself:
+   it is refused with :class:`DivergentLoopError` naming its nodes.
+
+Examples
+--------
+>>> import numpy as np, scipy.sparse as sp
+>>> M = sp.csr_array(np.array([[0.0, 2.0], [0.25, 0.0]]))  # node 1 takes 2 of node 0,
+>>> R = np.array([[1.0], [0.0]])                            # node 0 takes 0.25 of node 1
+>>> solve(plan(M), R).ravel().round(12).tolist()          # y0 = 1 + 0.25 y1, y1 = 2 y0
+[2.0, 4.0]
+
+A loop that needs one unit or more of itself (here 2 x 0.5 = 1) has no meaning:
+
+>>> solve(plan(sp.csr_array([[0.0, 2.0], [0.5, 0.0]]), labels=["a", "b"]), R)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+supplychain.errors.DivergentLoopError: the loop a, b needs one unit or more of itself ...
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import splu
+
+from supplychain.errors import DivergentLoopError
+
+__all__ = ["Plan", "plan", "solve", "DEFAULT_TOLERANCE"]
+
+DEFAULT_TOLERANCE = 1e-12
+"""Relative change of every value below which loop sweeps stop."""
+
+_MAX_SWEEPS = 200
+_LEVELS_FOR_DIRECT = 5_000  # deeper than this, one sparse triangular solve beats sweeps
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The ordering of a system, made once and used for any number of right-hand sides.
+
+    Attributes
+    ----------
+    n : int
+        Number of nodes.
+    levels : list of numpy arrays
+        Node indices by level; every forward edge goes from a lower level to a higher one.
+    forward : list of scipy.sparse.csr_array
+        Per level, the rows of ``M^T`` of that level's nodes, forward edges only.
+    back : scipy.sparse.csr_array
+        ``M^T`` restricted to the back edges (including self-loops); empty if acyclic.
+    transposed : scipy.sparse.csr_array
+        ``M^T`` whole (for the exact fallback).
+    node_level : ndarray of int
+        Level of every node (to order another system on the same nodes alike).
+    labels : sequence of str or None
+        Node names for error messages.
+    """
+
+    n: int
+    node_level: np.ndarray
+    levels: list[np.ndarray]
+    forward: list[sp.csr_array]
+    back: sp.csr_array
+    transposed: sp.csr_array
+    labels: Sequence[str] | None = None
+
+    @property
+    def acyclic(self) -> bool:
+        return self.back.nnz == 0
+
+
+def _out_edges(indptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Positions in a CSR index array of the entries of rows ``nodes`` (vectorised)."""
+    starts, ends = indptr[nodes], indptr[nodes + 1]
+    counts = ends - starts
+    if counts.sum() == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return offsets + np.arange(counts.sum())
+
+
+def _levels(M: sp.csr_array) -> np.ndarray:
+    """Level of every node: Kahn's algorithm, releasing the least-blocked nodes at cycles."""
+    n = M.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(M.indptr))
+    not_self = rows != M.indices
+    waiting = np.bincount(M.indices[not_self], minlength=n)  # unresolved inputs per node
+    level = np.full(n, -1, dtype=np.int64)
+    done = np.zeros(n, dtype=bool)
+    frontier = np.flatnonzero(waiting == 0)
+    current = 0
+    while True:
+        if len(frontier) == 0:
+            remaining = np.flatnonzero(~done)
+            if len(remaining) == 0:
+                return level
+            fewest = waiting[remaining].min()  # a cycle: release its least-blocked nodes
+            frontier = remaining[waiting[remaining] == fewest]
+        level[frontier] = current
+        done[frontier] = True
+        consumers = M.indices[_out_edges(M.indptr, frontier)]
+        consumers = consumers[~done[consumers]]
+        resolved = np.bincount(consumers, minlength=n)
+        waiting -= resolved
+        frontier = np.flatnonzero((resolved > 0) & (waiting == 0) & ~done)
+        current += 1
+
+
+def plan(
+    M: sp.sparray | sp.spmatrix,
+    labels: Sequence[str] | None = None,
+    node_level: np.ndarray | None = None,
+) -> Plan:
+    """Order the system ``Y = R + M^T Y`` for sweeping (see the module docstring).
+
+    Parameters
+    ----------
+    M : sparse matrix, shape (n, n), non-negative
+        ``M[i, j]``: how much of node i one unit of node j takes.
+    labels : sequence of str, optional
+        Node names, used to name loops in errors.
+    node_level : ndarray of int, optional
+        Levels from the plan of a system with the same nodes and more edges (e.g. all the
+        edges, when ``M`` holds only the disclosed ones): any level order stays valid for
+        fewer edges, which saves ordering again.
+    """
+    M = sp.csr_array(M)
+    M.sum_duplicates()
+    n = M.shape[0]
+    level = _levels(M) if node_level is None else node_level
+    coo = M.tocoo()
+    forward = level[coo.row] < level[coo.col]
+    transposed = sp.csr_array((coo.data, (coo.col, coo.row)), shape=(n, n))
+    forward_t = sp.csr_array(
+        (coo.data[forward], (coo.col[forward], coo.row[forward])), shape=(n, n)
+    )
+    back_t = sp.csr_array(
+        (coo.data[~forward], (coo.col[~forward], coo.row[~forward])), shape=(n, n)
+    )
+    order = np.argsort(level, kind="stable")
+    bounds = np.searchsorted(level[order], np.arange(level.max(initial=-1) + 2))
+    levels = [order[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
+    return Plan(
+        n=n,
+        node_level=level,
+        levels=levels,
+        forward=[forward_t[nodes] for nodes in levels],
+        back=back_t,
+        transposed=transposed,
+        labels=labels,
+    )
+
+
+def _sweep(p: Plan, start: np.ndarray) -> np.ndarray:
+    """One forward sweep in level order: exact for the forward edges, in place."""
+    for nodes, block in zip(p.levels, p.forward, strict=True):
+        if block.nnz:
+            start[nodes] += block @ start
+    return start
+
+
+def solve(p: Plan, R: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> np.ndarray:
+    """Solve ``Y = R + M^T Y`` for all columns of ``R`` at once.
+
+    Parameters
+    ----------
+    p : Plan
+        From :func:`plan`.
+    R : ndarray, shape (n, k) or (n,)
+        Right-hand sides (direct impacts per node, or a unit demand).
+    tolerance : float
+        Relative change below which loop sweeps stop (acyclic systems are exact).
+
+    Returns
+    -------
+    ndarray, shape of ``R``
+
+    Raises
+    ------
+    DivergentLoopError
+        If a loop needs one unit or more of itself (no finite, positive solution).
+    """
+    R = np.asarray(R, dtype=float)
+    flat = R.ndim == 1
+    R2 = R.reshape(p.n, -1)
+    if p.acyclic:
+        deep = len(p.levels) > _LEVELS_FOR_DIRECT
+        Y = _triangular(p, R2) if deep else _sweep(p, R2.copy())
+        return Y.ravel() if flat else Y
+    with_probe = np.column_stack([R2, np.ones(p.n)])
+    Y = _loop_sweeps(p, with_probe, tolerance)
+    if Y is None:
+        Y = _by_components(p, with_probe)
+    Y = Y[:, :-1]
+    return Y.ravel() if flat else Y
+
+
+def _loop_sweeps(p: Plan, R: np.ndarray, tolerance: float) -> np.ndarray | None:
+    """Gauss-Seidel sweeps until converged; None if they are too slow or diverge."""
+    Y = _sweep(p, R.copy())
+    changes: list[float] = []
+    for sweep in range(1, _MAX_SWEEPS + 1):
+        previous = Y
+        Y = _sweep(p, R + p.back @ previous)
+        scale = np.maximum(np.abs(Y), np.finfo(float).tiny)
+        change = float(np.max(np.abs(Y - previous) / scale))
+        if not math.isfinite(change):
+            return None
+        if change <= tolerance:
+            return Y
+        changes.append(change)
+        if sweep >= 5:
+            ratio = changes[-1] / changes[-2] if changes[-2] > 0 else 0.0
+            if ratio >= 1.0:
+                return None  # not shrinking: a loop that may need itself; decide exactly
+            if ratio > 0 and math.log(tolerance / change) / math.log(ratio) > _MAX_SWEEPS - sweep:
+                return None  # converging, but too slowly
+    return None
+
+
+def _triangular(p: Plan, R: np.ndarray) -> np.ndarray:
+    """An acyclic system too deep for level sweeps: one sparse LU in level order.
+
+    In level order ``I - M^T`` is lower triangular, so the factorisation without pivoting
+    has no fill-in (L is the matrix itself, U the identity).
+    """
+    order = np.concatenate(p.levels)
+    system = (sp.identity(p.n, format="csr") - p.transposed)[order][:, order].tocsc()
+    factor = splu(system, permc_spec="NATURAL", diag_pivot_thresh=0.0)
+    Y = np.empty_like(R)
+    Y[order] = factor.solve(R[order])
+    return Y
+
+
+def _by_components(p: Plan, R: np.ndarray) -> np.ndarray:
+    """Exact block solve in the order of strongly connected components.
+
+    Components are levelled like nodes (their condensation is acyclic); at each level the
+    single nodes are solved together, each loop by its own sparse LU. The last column of
+    ``R`` must be the all-ones probe: each loop's probe solution must be positive, else
+    the loop needs one unit or more of itself.
+    """
+    MT = p.transposed
+    count, component = connected_components(MT, directed=True, connection="strong")
+    consumer = np.repeat(np.arange(p.n), np.diff(MT.indptr))
+    supplier = MT.indices
+    between = component[supplier] != component[consumer]
+    condensed = sp.csr_array(
+        (np.ones(int(between.sum())), (component[supplier[between]], component[consumer[between]])),
+        shape=(count, count),
+    )
+    sizes = np.bincount(component, minlength=count)
+    self_loop = np.zeros(count, dtype=bool)
+    self_loop[component[supplier[supplier == consumer]]] = True
+    is_loop = (sizes > 1) | self_loop
+    node_level = _levels(condensed)[component]
+    Y = np.zeros_like(R)
+    for level in range(node_level.max(initial=-1) + 1):
+        at_level = np.flatnonzero(node_level == level)
+        single = at_level[~is_loop[component[at_level]]]
+        if len(single):
+            Y[single] = R[single] + MT[single] @ Y
+        for c in np.unique(component[at_level[is_loop[component[at_level]]]]):
+            nodes = np.flatnonzero(component == c)
+            rows = MT[nodes]
+            inside = np.isin(rows.indices, nodes)
+            outside = sp.csr_array(
+                (np.where(inside, 0.0, rows.data), rows.indices, rows.indptr), shape=rows.shape
+            )
+            Y[nodes] = _solve_loop(p, nodes, rows[:, nodes], R[nodes] + outside @ Y)
+    return Y
+
+
+def _solve_loop(p: Plan, nodes: np.ndarray, block: sp.csr_array, rhs: np.ndarray) -> np.ndarray:
+    """Solve one strongly connected block ``(I - block) y = rhs``, refusing divergent loops."""
+    system = sp.identity(len(nodes), format="csc") - block.tocsc()
+    try:
+        solution = splu(system).solve(rhs)
+    except RuntimeError:  # exactly singular
+        raise DivergentLoopError(_loop_names(p, nodes), _spectral_radius(block)) from None
+    probe = solution[:, -1]
+    if not np.all(np.isfinite(solution)) or np.any(probe <= 0):
+        raise DivergentLoopError(_loop_names(p, nodes), _spectral_radius(block))
+    return solution
+
+
+def _loop_names(p: Plan, nodes: np.ndarray) -> list[str]:
+    return [str(p.labels[i]) if p.labels is not None else str(i) for i in nodes]
+
+
+def _spectral_radius(block: sp.csr_array) -> float | None:
+    """Largest eigenvalue modulus of a small block (None for blocks over 2000 nodes)."""
+    if block.shape[0] > 2000:
+        return None
+    return float(np.max(np.abs(np.linalg.eigvals(block.toarray()))))

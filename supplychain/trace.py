@@ -1,0 +1,345 @@
+"""Tracing a node upstream: what it takes, from where, and what matters most.
+
+* :func:`requirements`: total requirements ``x = (I - A)^-1 e_j``: every upstream node
+  with the amount of it (its own unit) that one unit of ``j`` takes, through all paths.
+* :func:`requirements_by_material` and :func:`requirements_by_country`: the same,
+  grouped: how many grams of cobalt per server, and from which countries.
+* :func:`contributions`: the share of ``j``'s total in a category that comes from each
+  upstream node's own impacts, ``x[i] * B[c, i]`` (they add up to the total);
+  :func:`edge_contributions`: what flows through each edge, ``x[m] * A[i, m] * H[c, i]``.
+* :func:`path_tree`: the supply paths from ``j`` upstream, largest first, cut off below
+  a share of the total; cycle-safe and bounded in size.
+
+Examples
+--------
+>>> from supplychain.io import load
+>>> cobalt = requirements_by_country(load("example"), "server-8xa100")
+>>> cobalt[cobalt["material"] == "cobalt"][["country", "amount", "unit", "share"]].round(4)
+     country  amount unit   share
+0        COD  0.0059   kg  0.7419
+1        IDN  0.0011   kg  0.1419
+2  (unknown)  0.0009   kg  0.1161
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order
+
+from supplychain.errors import UnknownNodeError
+from supplychain.model import SupplyChain
+from supplychain.propagate import Solution, node_position, solve_chain
+from supplychain.solver import plan, solve
+
+__all__ = [
+    "requirements",
+    "requirements_by_material",
+    "requirements_by_country",
+    "contributions",
+    "edge_contributions",
+    "path_tree",
+    "DEFAULT_CUTOFF",
+]
+
+DEFAULT_CUTOFF = 0.01
+"""Paths contributing less than this share of a node's total are not expanded."""
+
+_MAX_TREE_ROWS = 500
+
+UNKNOWN_COUNTRY = "(unknown)"
+
+
+def _solution(chain: SupplyChain | Solution) -> Solution:
+    return chain if isinstance(chain, Solution) else solve_chain(chain, opacity=False)
+
+
+def _requirement_vector(solution: Solution, node: str) -> np.ndarray:
+    """x: amount of every node (its unit) per unit of ``node``; solved on its upstream only."""
+    root = node_position(solution, node)
+    A = solution.matrices.A
+    upstream = np.sort(breadth_first_order(A.T.tocsr(), root, directed=True)[0])
+    sub = A[upstream][:, upstream]
+    demand = (upstream == root).astype(float)
+    labels = list(solution.matrices.nodes[upstream])
+    x = np.zeros(len(solution.matrices.nodes))
+    x[upstream] = solve(plan(sp.csr_array(sub.T), labels=labels), demand)
+    return x
+
+
+def requirements(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
+    """Every node upstream of ``node`` and how much of it one unit of ``node`` takes.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``node``, ``kind``, ``name``, ``country``, ``amount`` (in ``unit`` per
+        one unit of the traced node, through all paths), ``unit``, ``transparency`` (of
+        the node). The traced node itself is left out unless a loop makes it take more
+        than one unit of itself (then ``amount`` is that gross amount). Sorted by kind,
+        upstream first, then by amount.
+
+    Raises
+    ------
+    UnknownNodeError
+        If ``node`` is not in the graph.
+    """
+    solution = _solution(chain)
+    x = _requirement_vector(solution, node)
+    root = node_position(solution, node)
+    nodes = solution.chain.nodes
+    keep = x > 0
+    if np.isclose(x[root], 1.0, rtol=1e-12, atol=0):
+        keep[root] = False
+    frame = nodes.loc[keep, ["id", "kind", "name", "country", "unit", "transparency"]].copy()
+    frame.insert(4, "amount", x[keep])
+    frame = frame.rename(columns={"id": "node"})
+    order = {
+        kind: i
+        for i, kind in enumerate(["mine", "material", "component", "device", "service", "energy"])
+    }
+    frame["_kind"] = frame["kind"].map(order)
+    frame = frame.sort_values(["_kind", "amount"], ascending=[True, False], kind="stable")
+    return frame.drop(columns="_kind").reset_index(drop=True)
+
+
+def _mine_materials(chain: SupplyChain) -> pd.Series:
+    """The material(s) each mine feeds directly, joined with '+' (by mine id)."""
+    kind = chain.nodes.set_index("id")["kind"]
+    edges = chain.edges[chain.edges["source"].map(kind).eq("mine")]
+    edges = edges[edges["target"].map(kind).eq("material")]
+    return edges.groupby("source")["target"].agg(lambda targets: "+".join(sorted(set(targets))))
+
+
+def requirements_by_material(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
+    """The materials one unit of ``node`` takes, through all paths.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``material`` (node id), ``name``, ``amount`` (in ``unit`` per unit of the
+        traced node), ``unit``, ``transparency`` (of the material node); largest first.
+    """
+    found = requirements(chain, node)
+    materials = found[found["kind"] == "material"]
+    frame = materials[["node", "name", "amount", "unit", "transparency"]].rename(
+        columns={"node": "material"}
+    )
+    return frame.sort_values("amount", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def requirements_by_country(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
+    """Mined material per unit of ``node``, by material and country of the mine.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``material`` (the material node(s) the mines feed), ``country``
+        (``(unknown)`` where the mine names none), ``amount`` (mined output in ``unit`` per unit of the
+        traced node), ``unit``, ``share`` (of that material's mined total), ``mines``
+        (how many mine nodes).
+    """
+    solution = _solution(chain)
+    found = requirements(solution, node)
+    mines = found[found["kind"] == "mine"].copy()
+    mines["material"] = mines["node"].map(_mine_materials(solution.chain)).fillna("")
+    mines["country"] = mines["country"].replace("", UNKNOWN_COUNTRY)
+    grouped = (
+        mines.groupby(["material", "country", "unit"], sort=False)
+        .agg(amount=("amount", "sum"), mines=("node", "size"))
+        .reset_index()
+    )
+    totals = grouped.groupby(["material", "unit"])["amount"].transform("sum")
+    grouped["share"] = grouped["amount"] / totals
+    grouped = grouped.sort_values(["material", "amount"], ascending=[True, False], kind="stable")
+    return grouped[["material", "country", "amount", "unit", "share", "mines"]].reset_index(
+        drop=True
+    )
+
+
+def _category_position(solution: Solution, category: str) -> int:
+    categories = solution.matrices.categories
+    if category not in categories:
+        known = ", ".join(categories) or "none"
+        raise UnknownNodeError(f"no direct impacts in category {category!r} (with data: {known})")
+    return int(categories.get_loc(category))
+
+
+def contributions(chain: SupplyChain | Solution, node: str, category: str) -> pd.DataFrame:
+    """Where the total of ``node`` in ``category`` comes from: each node's own impacts.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``node``, ``kind``, ``country``, ``amount`` (of it per unit of the traced
+        node, its unit), ``unit``, ``direct`` (its own impact times ``amount``, in the
+        category's unit per unit of the traced node), ``share`` (of the total; the shares
+        add up to 1), ``transparency`` (of its direct impact in this category). Largest
+        first; nodes contributing nothing are left out.
+    """
+    solution = _solution(chain)
+    c = _category_position(solution, category)
+    x = _requirement_vector(solution, node)
+    direct = x * solution.matrices.B[[c]].toarray().ravel()
+    total = solution.H[node_position(solution, node), c]
+    nodes = solution.chain.nodes
+    impacts = solution.chain.impacts
+    level = impacts[impacts["category"] == category].set_index("node")["transparency"]
+    keep = direct > 0
+    frame = nodes.loc[keep, ["id", "kind", "country", "unit"]].rename(columns={"id": "node"})
+    frame.insert(3, "amount", x[keep])
+    frame["direct"] = direct[keep]
+    frame["share"] = direct[keep] / total if total > 0 else np.nan
+    frame["transparency"] = frame["node"].map(level).fillna("")
+    return frame.sort_values("direct", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def edge_contributions(chain: SupplyChain | Solution, node: str, category: str) -> pd.DataFrame:
+    """What flows through each edge upstream of ``node``, per unit of ``node``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``source``, ``target``, ``flow`` (amount of ``source``, its unit, going
+        into ``target`` per unit of the traced node), ``unit``, ``impact`` (``flow`` times
+        the total of ``source``: everything upstream that comes through this edge, in the
+        category's unit), ``share`` (of the traced node's total), ``transparency`` (of
+        the edge). Largest first; edges carrying nothing are left out.
+    """
+    solution = _solution(chain)
+    c = _category_position(solution, category)
+    x = _requirement_vector(solution, node)
+    m = solution.matrices
+    flow = x[m.edge_consumer] * m.edge_amount
+    impact = flow * solution.H[m.edge_supplier, c]
+    total = solution.H[node_position(solution, node), c]
+    edges = solution.chain.edges
+    unit = solution.chain.nodes["unit"].to_numpy()[m.edge_supplier]
+    frame = pd.DataFrame(
+        {
+            "source": edges["source"],
+            "target": edges["target"],
+            "flow": flow,
+            "unit": unit,
+            "impact": impact,
+            "share": impact / total if total > 0 else np.nan,
+            "transparency": edges["transparency"],
+        }
+    )
+    frame = frame[frame["flow"] > 0]
+    return frame.sort_values("impact", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def path_tree(
+    chain: SupplyChain | Solution,
+    node: str,
+    category: str,
+    cutoff: float = DEFAULT_CUTOFF,
+    max_rows: int = _MAX_TREE_ROWS,
+) -> pd.DataFrame:
+    """The supply paths upstream of ``node``, largest contribution first.
+
+    A depth-first walk from ``node`` to its suppliers, theirs, and so on. Each row is one
+    path; it is expanded only if its share of the total is at least ``cutoff``. A node
+    already on the path is not expanded again (a loop), and the tree stops at
+    ``max_rows`` rows.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``depth`` (0 for the traced node), ``node``, ``kind``, ``country``,
+        ``amount`` (of it per unit of the traced node along this path, in ``unit``),
+        ``unit``, ``impact`` (``amount`` times its total: all that comes through this
+        path, in the category's unit), ``share`` (of the traced node's total),
+        ``direct_share`` (the node's own impacts on this path), ``transparency`` (of the
+        edge into the path's parent), ``note`` (``loop`` where a node repeats, ``cut
+        off`` where the tree was stopped).
+    """
+    solution = _solution(chain)
+    c = _category_position(solution, category)
+    root = node_position(solution, node)
+    m = solution.matrices
+    H = solution.H[:, c]
+    B = m.B[[c]].toarray().ravel()
+    total = H[root]
+    if not total > 0:
+        raise UnknownNodeError(f"{node!r} has no total in {category!r}: no path contributes")
+    nodes = solution.chain.nodes
+    kinds, countries, units = (nodes[col].to_numpy() for col in ("kind", "country", "unit"))
+    ids = m.nodes
+    suppliers = m.A.tocsc()
+    edge_level = pd.Series(
+        solution.chain.edges["transparency"].to_numpy(),
+        index=pd.MultiIndex.from_arrays([m.edge_supplier, m.edge_consumer]),
+    )
+    edge_level = edge_level[~edge_level.index.duplicated()]
+    rows: list[dict] = []
+    stack = [(root, 1.0, 0, (root,), "")]
+    while stack:
+        position, amount, depth, path, level = stack.pop()
+        if len(rows) >= max_rows:
+            rows.append(
+                _tree_row(
+                    depth,
+                    ids,
+                    kinds,
+                    countries,
+                    units,
+                    position,
+                    amount,
+                    H,
+                    B,
+                    total,
+                    level,
+                    "cut off",
+                )
+            )
+            break
+        on_path_before = position in path[:-1]
+        rows.append(
+            _tree_row(
+                depth,
+                ids,
+                kinds,
+                countries,
+                units,
+                position,
+                amount,
+                H,
+                B,
+                total,
+                level,
+                "loop" if on_path_before else "",
+            )
+        )
+        if on_path_before:
+            continue
+        start, end = suppliers.indptr[position], suppliers.indptr[position + 1]
+        children = []
+        for supplier, per_unit in zip(
+            suppliers.indices[start:end], suppliers.data[start:end], strict=True
+        ):
+            child_amount = amount * per_unit
+            if child_amount * H[supplier] / total >= cutoff:
+                children.append((child_amount * H[supplier], supplier, child_amount))
+        for _, supplier, child_amount in sorted(children, key=lambda c: c[0]):
+            level = edge_level.get((supplier, position), "")
+            stack.append((supplier, child_amount, depth + 1, (*path, supplier), level))
+    return pd.DataFrame(rows)
+
+
+def _tree_row(depth, ids, kinds, countries, units, position, amount, H, B, total, level, note):
+    return {
+        "depth": depth,
+        "node": ids[position],
+        "kind": kinds[position],
+        "country": countries[position],
+        "amount": amount,
+        "unit": units[position],
+        "impact": amount * H[position],
+        "share": amount * H[position] / total,
+        "direct_share": amount * B[position] / total,
+        "transparency": level,
+        "note": note,
+    }
