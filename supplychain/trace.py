@@ -136,9 +136,9 @@ def requirements_by_country(chain: SupplyChain | Solution, node: str) -> pd.Data
     -------
     DataFrame
         Columns ``material`` (the material node(s) the mines feed), ``country``
-        (``(unknown)`` where the mine names none), ``amount`` (mined output in ``unit`` per unit of the
-        traced node), ``unit``, ``share`` (of that material's mined total), ``mines``
-        (how many mine nodes).
+        (``(unknown)`` where the mine names none), ``amount`` (mined output in ``unit``
+        per unit of the traced node), ``unit``, ``share`` (of that material's mined
+        total), ``mines`` (how many mine nodes).
     """
     solution = _solution(chain)
     found = requirements(solution, node)
