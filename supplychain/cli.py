@@ -29,12 +29,33 @@ from supplychain.io import (
 )
 from supplychain.output import FORMATS, render_frame, render_problems, render_sections
 from supplychain.problems import problems_frame
+from supplychain.propagate import solve_chain, totals
+from supplychain.report import main_category, report_sections
 from supplychain.shipped import DEFAULT_GRAPH
-from supplychain.summary import shipped_graphs_overview, summary_sections
+from supplychain.summary import shipped_graphs_overview
+from supplychain.trace import (
+    DEFAULT_CUTOFF,
+    contributions,
+    path_tree,
+    requirements,
+    requirements_by_country,
+    requirements_by_material,
+)
 
 __all__ = ["main"]
 
 _PATH_HELP = "graph folder, JSON file, or the name of a shipped graph (see 'supplychain graphs')"
+
+
+def _share(text: str) -> float:
+    """A share between 0 and 1 (for --cutoff)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share in [0, 1)")
+    return value
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
@@ -87,6 +108,38 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace OUT if it exists (never the input)"
     )
 
+    impacts = commands.add_parser(
+        "impacts", help="total impacts per unit of every node, with opacity"
+    )
+    impacts.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    impacts.add_argument("--node", metavar="ID", help="only this node")
+    impacts.add_argument("--category", metavar="C", help="only this category (e.g. gwp)")
+    _add_format(impacts)
+
+    trace = commands.add_parser(
+        "trace", help="what a node takes upstream: amounts, countries, supply paths"
+    )
+    trace.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    trace.add_argument("node", metavar="NODE", help="the node to trace")
+    trace.add_argument(
+        "--by",
+        choices=("material", "country", "node"),
+        default="node",
+        help="group the requirements by material, by country of the mines, or list every"
+        " node (default)",
+    )
+    trace.add_argument(
+        "--cutoff",
+        type=_share,
+        default=DEFAULT_CUTOFF,
+        metavar="SHARE",
+        help=f"path tree: leave out paths below this share of the total (default {DEFAULT_CUTOFF})",
+    )
+    trace.add_argument(
+        "--category", metavar="C", help="path tree and hotspots in this category (default: gwp)"
+    )
+    _add_format(trace)
+
     graphs = commands.add_parser("graphs", help="list the shipped graphs")
     _add_format(graphs)
     return parser
@@ -111,7 +164,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     chain = load(args.path)
-    sections = summary_sections(chain)
+    sections = report_sections(chain)
     if args.format != "table":
         sys.stdout.write(render_sections(sections, args.format))
         return 0
@@ -121,6 +174,40 @@ def _report(args: argparse.Namespace) -> int:
     sys.stdout.write(render_sections(sections, "table"))
     sys.stdout.write(f"\n== validation warnings ({len(warnings)}) ==\n")
     sys.stdout.write(render_problems(list(chain.warnings)) or "(none)\n")
+    return 0
+
+
+def _impacts(args: argparse.Namespace) -> int:
+    found = totals(load(args.path), node=args.node, category=args.category)
+    sys.stdout.write(render_frame(found, args.format))
+    return 0
+
+
+def _trace(args: argparse.Namespace) -> int:
+    solution = solve_chain(load(args.path), opacity=False)
+    grouped = {
+        "node": requirements,
+        "material": requirements_by_material,
+        "country": requirements_by_country,
+    }[args.by](solution, args.node)
+    sections = {f"requirements per unit of {args.node} (by {args.by})": grouped}
+    category = args.category or main_category(solution)
+    if category is not None:
+        total = totals(solution, node=args.node, category=category)["value"].iloc[0]
+        if total > 0:
+            tree = path_tree(solution, args.node, category, cutoff=args.cutoff)
+            if args.format == "table":
+                tree["node"] = [
+                    "  " * depth + node
+                    for depth, node in zip(tree["depth"], tree["node"], strict=True)
+                ]
+                tree = tree.drop(columns="depth")
+            title = f"supply paths by share of {category} (cut off below {args.cutoff:g})"
+            sections[title] = tree
+            sections[f"hotspots in {category}"] = contributions(solution, args.node, category).head(
+                10
+            )
+    sys.stdout.write(render_sections(sections, args.format))
     return 0
 
 
@@ -140,7 +227,14 @@ def _graphs(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"validate": _validate, "report": _report, "export": _export, "graphs": _graphs}
+_COMMANDS = {
+    "validate": _validate,
+    "report": _report,
+    "impacts": _impacts,
+    "trace": _trace,
+    "export": _export,
+    "graphs": _graphs,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,12 +48,12 @@ def _readable(value: object, share: bool = False) -> str:
 
 
 def _text_table(frame: pd.DataFrame) -> str:
-    """Aligned columns; numbers right-aligned to 4 significant digits, columns whose name
-    ends in ``share`` as percentages, long texts cut at 60 characters."""
+    """Aligned columns; numbers right-aligned to 4 significant digits, ``opacity`` and
+    columns whose name ends in ``share`` as percentages, long texts cut at 60 characters."""
     if frame.empty:
         return "(none)"
     cells = [[str(c) for c in frame.columns]]
-    shares = [str(c).endswith("share") for c in frame.columns]
+    shares = [str(c).endswith("share") or c == "opacity" for c in frame.columns]
     cells += [
         [_readable(v, share) for v, share in zip(row, shares, strict=True)]
         for row in frame.astype(object).itertuples(index=False)

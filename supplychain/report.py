@@ -1,0 +1,91 @@
+"""The main job, ``supplychain report``: the results a reader of a graph wants first.
+
+The report is a sequence of titled tables: what the graph holds
+(:mod:`supplychain.summary`), the headline totals of its services and devices with their
+opacity, and the hotspots behind them. Each later capability (uncertainty, social risk,
+data gaps) adds its own sections.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from supplychain.model import SupplyChain
+from supplychain.propagate import Solution, solve_chain, totals
+from supplychain.summary import summary_sections
+from supplychain.trace import contributions
+
+__all__ = ["report_sections", "headline_nodes", "headline_totals", "hotspots", "main_category"]
+
+HEADLINE_KINDS = ("service", "device")
+MAX_HEADLINE_NODES = 20
+HOTSPOTS_PER_NODE = 3
+
+
+def main_category(solution: Solution) -> str | None:
+    """The category a report ranks by: ``gwp`` when the graph has data for it, else the
+    first category with data, else None."""
+    categories = list(solution.matrices.categories)
+    if "gwp" in categories:
+        return "gwp"
+    return categories[0] if categories else None
+
+
+def headline_nodes(solution: Solution) -> list[str]:
+    """Services, then devices, largest total in the main category first (at most 20)."""
+    category = main_category(solution)
+    nodes = solution.chain.nodes
+    chosen: list[str] = []
+    for kind in HEADLINE_KINDS:
+        of_kind = nodes.index[nodes["kind"] == kind].to_numpy()
+        if category is not None and len(of_kind):
+            column = solution.matrices.categories.get_loc(category)
+            of_kind = of_kind[(-solution.H[of_kind, column]).argsort(kind="stable")]
+        chosen.extend(nodes["id"].to_numpy()[of_kind])
+    return chosen[:MAX_HEADLINE_NODES]
+
+
+def headline_totals(solution: Solution) -> pd.DataFrame:
+    """Totals with opacity of the headline nodes, every category with data.
+
+    Columns as :func:`supplychain.propagate.totals`.
+    """
+    frames = [totals(solution, node=node) for node in headline_nodes(solution)]
+    return pd.concat(frames, ignore_index=True) if frames else totals(solution).iloc[:0]
+
+
+def hotspots(solution: Solution, top: int = HOTSPOTS_PER_NODE) -> pd.DataFrame:
+    """The largest contributors (own impacts) to each headline node's main-category total.
+
+    Columns: ``node``, ``category``, ``hotspot`` (the contributing node), ``kind``,
+    ``country``, ``direct`` (its impact per unit of ``node``, category unit), ``share``
+    (of the node's total), ``transparency`` (of the hotspot's direct impact).
+    """
+    category = main_category(solution)
+    columns = ["node", "category", "hotspot", "kind", "country", "direct", "share", "transparency"]
+    if category is None:
+        return pd.DataFrame(columns=columns)
+    frames = []
+    for node in headline_nodes(solution):
+        found = contributions(solution, node, category).head(top)
+        found = found.rename(columns={"node": "hotspot"}).assign(node=node, category=category)
+        frames.append(found)
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def report_sections(chain: SupplyChain) -> dict[str, pd.DataFrame]:
+    """Every section of the report, by title, in reading order."""
+    solution = solve_chain(chain)
+    sections = summary_sections(chain)
+    warnings = sections.pop("validation warnings")
+    sections["headline totals per unit (services and devices), with opacity"] = headline_totals(
+        solution
+    )
+    category = main_category(solution)
+    sections[f"hotspots: largest own contributions to {category or 'no category'}"] = hotspots(
+        solution
+    )
+    sections["validation warnings"] = warnings
+    return sections
