@@ -163,3 +163,108 @@ def test_console_script_when_installed(tmp_path):
         [str(script), "--version"], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and result.stdout.startswith("supplychain ")
+
+
+def test_impacts_json_records_keep_full_precision(capsys):
+    from supplychain.propagate import totals
+
+    code, out, _ = run(capsys, "impacts", "example", "--format", "json")
+    records = json.loads(out)
+    assert code == 0
+    assert {"node", "category", "value", "unit", "per", "opacity"} <= set(records[0])
+    expected = totals(load("example")).set_index(["node", "category"])["value"]
+    for record in records:
+        assert record["value"] == expected[(record["node"], record["category"])]  # exact
+
+
+def test_impacts_csv_keeps_full_precision(capsys):
+    from supplychain.propagate import totals
+
+    code, out, _ = run(capsys, "impacts", "example", "--category", "gwp", "--format", "csv")
+    frame = pd.read_csv(StringIO(out))
+    expected = totals(load("example"), category="gwp")
+    assert code == 0
+    assert frame["value"].tolist() == expected["value"].tolist()
+
+
+def test_impacts_of_one_node_in_one_category(capsys):
+    code, out, _ = run(
+        capsys, "impacts", "example", "--node", "image-generation", "--category", "gwp"
+    )
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 3 and lines[2].startswith("image-generation")
+    assert "kg CO2e" in lines[2] and "1000 queries" in lines[2]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--node", "image-generaton", "did you mean 'image-generation'"),
+        ("--category", "co2", "gwp"),
+    ],
+)
+def test_impacts_unknown_node_or_category(capsys, option, value, words):
+    code, _, err = run(capsys, "impacts", "example", option, value)
+    assert code == 1 and words in err
+
+
+@pytest.mark.parametrize("by", ["node", "material", "country"])
+def test_trace_in_every_grouping_and_format(capsys, by):
+    code, out, _ = run(capsys, "trace", "example", "server-8xa100", "--by", by, "--format", "json")
+    sections = json.loads(out)
+    assert code == 0
+    (requirements_title,) = [t for t in sections if t.startswith("requirements")]
+    assert f"(by {by})" in requirements_title
+    assert any(t.startswith("supply paths") for t in sections)
+    code, out, _ = run(capsys, "trace", "example", "server-8xa100", "--by", by)
+    assert code == 0 and "== supply paths by share of gwp" in out
+
+
+def test_trace_by_country_names_the_unknown_origin(capsys):
+    code, out, _ = run(
+        capsys, "trace", "example", "server-8xa100", "--by", "country", "--format", "csv"
+    )
+    frame = pd.read_csv(StringIO(out), keep_default_na=False)
+    cobalt = frame[
+        (frame["section"].str.startswith("requirements")) & (frame["material"] == "cobalt")
+    ]
+    assert code == 0
+    assert cobalt["country"].tolist() == ["COD", "IDN", "(unknown)"]
+    assert cobalt["share"].astype(float).sum() == pytest.approx(1)
+
+
+@pytest.mark.parametrize("cutoff", ["1.5", "-0.1", "half"])
+def test_trace_refuses_a_cutoff_that_is_no_share(capsys, cutoff):
+    assert main(["trace", "example", "gpu-a100", "--cutoff", cutoff]) == 2
+    assert "--cutoff" in capsys.readouterr().err
+
+
+def test_a_loop_that_needs_itself_is_refused_by_name(capsys, tmp_path):
+    folder = write_graph(
+        tmp_path / "loop",
+        {
+            "nodes.csv": "id,kind,unit\nbauxite,mine,kg\nscrap,material,kg\nmetal,material,kg\n",
+            "edges.csv": "source,target,amount\nbauxite,metal,1\nmetal,scrap,1\nscrap,metal,1.2\n",
+            "impacts.csv": "node,category,value\nbauxite,gwp,1\n",
+        },
+    )
+    for command in (["impacts", str(folder)], ["trace", str(folder), "metal"]):
+        code, out, err = run(capsys, *command)
+        assert code == 1 and out == ""
+        assert "the loop" in err and "scrap" in err and "metal" in err and "bauxite" not in err
+
+
+def test_report_shows_headline_totals_and_hotspots(capsys):
+    code, out, _ = run(capsys, "report", "--format", "json")
+    sections = json.loads(out)
+    (headline,) = [v for k, v in sections.items() if k.startswith("headline totals")]
+    (spots,) = [v for k, v in sections.items() if k.startswith("hotspots")]
+    assert code == 0
+    assert {row["node"] for row in headline} == {
+        "image-generation",
+        "text-classification",
+        "server-8xa100",
+    }
+    assert all("opacity" in row for row in headline)
+    assert spots[0]["node"] == "image-generation" and spots[0]["hotspot"] == "electricity-usa"
