@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
@@ -125,15 +126,24 @@ class Matrices:
         entries = (self.impact_value[keep], (self.impact_category[keep], self.impact_node[keep]))
         return sp.csr_array(sp.coo_array(entries, shape=shape))
 
-    @property
+    @cached_property
     def A(self) -> sp.csr_array:  # noqa: N802  (the name the maths gives it)
         """All edges: see :meth:`technology`."""
         return self.technology()
 
-    @property
+    @cached_property
     def B(self) -> sp.csr_array:  # noqa: N802
         """All direct impacts: see :meth:`direct`."""
         return self.direct()
+
+    @cached_property
+    def edges_into(self) -> sp.csc_array:
+        """Column j lists the edges into node j: row = supplier, value = edge row + 1
+        (the position in the edges table, plus one so that none is zero)."""
+        n = len(self.nodes)
+        rows = np.arange(1, len(self.edge_amount) + 1, dtype=float)
+        entries = (rows, (self.edge_supplier, self.edge_consumer))
+        return sp.csc_array(sp.coo_array(entries, shape=(n, n)))
 
 
 def _level_codes(levels: pd.Series) -> np.ndarray:

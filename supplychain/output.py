@@ -41,8 +41,11 @@ _MAX_CELL = 60
 def _readable(value: object, share: bool = False) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, float) and share:
+        small = 0 < abs(value) < 0.001
+        return f"{value * 100:.2g}%" if small else f"{value:.1%}"
     if isinstance(value, float):
-        return f"{value:.1%}" if share else f"{value:.4g}"
+        return f"{value:.4g}"
     text = str(value).replace("\n", " ")
     return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 3] + "..."
 

@@ -267,79 +267,57 @@ def path_tree(
         raise UnknownNodeError(f"{node!r} has no total in {category!r}: no path contributes")
     nodes = solution.chain.nodes
     kinds, countries, units = (nodes[col].to_numpy() for col in ("kind", "country", "unit"))
-    ids = m.nodes
-    suppliers = m.A.tocsc()
-    edge_level = pd.Series(
-        solution.chain.edges["transparency"].to_numpy(),
-        index=pd.MultiIndex.from_arrays([m.edge_supplier, m.edge_consumer]),
-    )
-    edge_level = edge_level[~edge_level.index.duplicated()]
+    edge_levels = solution.chain.edges["transparency"].to_numpy()
+    into = m.edges_into
+    row_of = _TreeRow(m.nodes, kinds, countries, units, H, B, total)
     rows: list[dict] = []
     stack = [(root, 1.0, 0, (root,), "")]
     while stack:
         position, amount, depth, path, level = stack.pop()
         if len(rows) >= max_rows:
-            rows.append(
-                _tree_row(
-                    depth,
-                    ids,
-                    kinds,
-                    countries,
-                    units,
-                    position,
-                    amount,
-                    H,
-                    B,
-                    total,
-                    level,
-                    "cut off",
-                )
-            )
+            rows.append(row_of(depth, position, amount, level, "cut off"))
             break
-        on_path_before = position in path[:-1]
-        rows.append(
-            _tree_row(
-                depth,
-                ids,
-                kinds,
-                countries,
-                units,
-                position,
-                amount,
-                H,
-                B,
-                total,
-                level,
-                "loop" if on_path_before else "",
-            )
-        )
-        if on_path_before:
+        repeated = position in path[:-1]
+        rows.append(row_of(depth, position, amount, level, "loop" if repeated else ""))
+        if repeated:
             continue
-        start, end = suppliers.indptr[position], suppliers.indptr[position + 1]
-        children = []
-        for supplier, per_unit in zip(
-            suppliers.indices[start:end], suppliers.data[start:end], strict=True
-        ):
-            child_amount = amount * per_unit
-            if child_amount * H[supplier] / total >= cutoff:
-                children.append((child_amount * H[supplier], supplier, child_amount))
-        for _, supplier, child_amount in sorted(children, key=lambda c: c[0]):
-            level = edge_level.get((supplier, position), "")
-            stack.append((supplier, child_amount, depth + 1, (*path, supplier), level))
+        start, end = into.indptr[position], into.indptr[position + 1]
+        edge_rows = into.data[start:end].astype(np.int64) - 1
+        child_amounts = amount * m.edge_amount[edge_rows]
+        child_shares = child_amounts * H[into.indices[start:end]] / total
+        for k in np.argsort(child_shares, kind="stable"):  # smallest pushed first
+            if child_shares[k] >= cutoff:
+                supplier = int(into.indices[start + k])
+                stack.append(
+                    (
+                        supplier,
+                        child_amounts[k],
+                        depth + 1,
+                        (*path, supplier),
+                        edge_levels[edge_rows[k]],
+                    )
+                )
     return pd.DataFrame(rows)
 
 
-def _tree_row(depth, ids, kinds, countries, units, position, amount, H, B, total, level, note):
-    return {
-        "depth": depth,
-        "node": ids[position],
-        "kind": kinds[position],
-        "country": countries[position],
-        "amount": amount,
-        "unit": units[position],
-        "impact": amount * H[position],
-        "share": amount * H[position] / total,
-        "direct_share": amount * B[position] / total,
-        "transparency": level,
-        "note": note,
-    }
+class _TreeRow:
+    """Makes the rows of :func:`path_tree` from the arrays of one solution."""
+
+    def __init__(self, ids, kinds, countries, units, H, B, total):
+        self.ids, self.kinds, self.countries, self.units = ids, kinds, countries, units
+        self.H, self.B, self.total = H, B, total
+
+    def __call__(self, depth: int, position: int, amount: float, level: str, note: str) -> dict:
+        return {
+            "depth": depth,
+            "node": self.ids[position],
+            "kind": self.kinds[position],
+            "country": self.countries[position],
+            "amount": amount,
+            "unit": self.units[position],
+            "impact": amount * self.H[position],
+            "share": amount * self.H[position] / self.total,
+            "direct_share": amount * self.B[position] / self.total,
+            "transparency": level,
+            "note": note,
+        }
