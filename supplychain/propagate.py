@@ -113,16 +113,19 @@ def solve_chain(chain: SupplyChain, opacity: bool = True) -> Solution:
 def _shares(solution: Solution) -> dict[str, np.ndarray]:
     """Opacity and its split by level, each (n, k); NaN where the total is zero."""
     H = solution.H
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(H > 0, 1.0 / H, np.nan)
+    positive = H > 0
+
+    def share_of(part: np.ndarray) -> np.ndarray:
+        return np.divide(part, H, out=np.full(H.shape, np.nan), where=positive)
+
     if solution.H_up_to is None:
         nothing = np.full(H.shape, np.nan)
         return {name: nothing for name in ("opacity", *(f"{lvl}_share" for lvl in LEVELS[1:]))}
     cumulative = [solution.H_up_to[level] for level in range(len(LEVELS))]
-    shares = {"opacity": np.clip(1.0 - cumulative[0] * scale, 0.0, 1.0)}
+    shares = {"opacity": np.clip(1.0 - share_of(cumulative[0]), 0.0, 1.0)}
     for level in range(1, len(LEVELS)):
         added = np.clip(cumulative[level] - cumulative[level - 1], 0.0, None)
-        shares[f"{LEVELS[level]}_share"] = added * scale
+        shares[f"{LEVELS[level]}_share"] = share_of(added)
     return shares
 
 

@@ -20,13 +20,14 @@ How (see ``DESIGN.md``, "The computation"):
    product per level, vectorised over all k columns. Without back edges this is exact in
    one sweep.
 3. **Loops.** With back edges, sweeps repeat (Gauss-Seidel: forward edges use this
-   sweep's values, back edges the last sweep's) until every value changes by less than
-   ``tolerance`` relative to itself. A column of ones rides along as a probe: if the
-   loops need one unit or more of themselves (spectral radius of ``M`` at or above 1),
-   the probe never settles.
-4. **Fallback.** Where sweeps converge too slowly (or not at all), the system is solved
-   exactly block by block in the order of its strongly connected components, each loop
-   by a sparse LU factorisation of its own block. A block whose solution is not positive
+   sweep's values, back edges the last sweep's) until the error left, bounded from the
+   rate at which the changes shrink, is below ``tolerance`` relative to every value. A
+   column of ones rides along as a probe: if the loops need one unit or more of
+   themselves (spectral radius of ``M`` at or above 1), the probe never settles.
+4. **Fallback.** Where sweeps converge too slowly (or not at all), or the graph is too
+   deep for level sweeps to be quick, the system is solved exactly block by block in the
+   order of its strongly connected components, each loop by a sparse LU factorisation of
+   its own block. A block whose solution is not positive
    for a positive right-hand side, or that is singular, needs one unit or more of itself:
    it is refused with :class:`DivergentLoopError` naming its nodes.
 
@@ -222,7 +223,8 @@ def solve(p: Plan, R: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> np.nd
         Y = _triangular(p, R2) if deep else _sweep(p, R2.copy())
         return Y.ravel() if flat else Y
     with_probe = np.column_stack([R2, np.ones(p.n)])
-    Y = _loop_sweeps(p, with_probe, tolerance)
+    deep = len(p.levels) > _LEVELS_FOR_DIRECT
+    Y = None if deep else _loop_sweeps(p, with_probe, tolerance)
     if Y is None:
         Y = _by_components(p, with_probe)
     Y = Y[:, :-1]
@@ -230,7 +232,12 @@ def solve(p: Plan, R: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> np.nd
 
 
 def _loop_sweeps(p: Plan, R: np.ndarray, tolerance: float) -> np.ndarray | None:
-    """Gauss-Seidel sweeps until converged; None if they are too slow or diverge."""
+    """Gauss-Seidel sweeps until converged; None if they are too slow or diverge.
+
+    The sweeps contract the error by a ratio ``q`` (estimated from successive changes);
+    the error left after a change ``d`` is at most ``d q / (1 - q)``, so they stop when
+    that bound is below ``tolerance`` relative to every value.
+    """
     Y = _sweep(p, R.copy())
     changes: list[float] = []
     for sweep in range(1, _MAX_SWEEPS + 1):
@@ -240,14 +247,18 @@ def _loop_sweeps(p: Plan, R: np.ndarray, tolerance: float) -> np.ndarray | None:
         change = float(np.max(np.abs(Y - previous) / scale))
         if not math.isfinite(change):
             return None
-        if change <= tolerance:
+        if change == 0.0:
             return Y
         changes.append(change)
+        if len(changes) < 2:
+            continue
+        ratio = changes[-1] / changes[-2]
+        if ratio < 1.0 and change * ratio / (1.0 - ratio) <= tolerance:
+            return Y
         if sweep >= 5:
-            ratio = changes[-1] / changes[-2] if changes[-2] > 0 else 0.0
             if ratio >= 1.0:
                 return None  # not shrinking: a loop that may need itself; decide exactly
-            if ratio > 0 and math.log(tolerance / change) / math.log(ratio) > _MAX_SWEEPS - sweep:
+            if math.log(tolerance / change) / math.log(ratio) > _MAX_SWEEPS - sweep:
                 return None  # converging, but too slowly
     return None
 

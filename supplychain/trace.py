@@ -242,8 +242,8 @@ def path_tree(
 
     A depth-first walk from ``node`` to its suppliers, theirs, and so on. Each row is one
     path; it is expanded only if its share of the total is at least ``cutoff``. A node
-    already on the path is not expanded again (a loop), and the tree stops at
-    ``max_rows`` rows.
+    already on the path is not expanded again (a loop). The tree stops after ``max_rows``
+    paths; a last row noted ``cut off`` then shows the next path left out.
 
     Returns
     -------
