@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from supplychain.model import DERIVED_COLUMNS, SupplyChain
-from supplychain.schema import Transparency
+from supplychain.model import DERIVED_COLUMNS, LEVELS, SupplyChain
 
 __all__ = ["to_networkx", "Matrices", "to_matrices", "LEVELS"]
 
@@ -72,10 +71,6 @@ def to_networkx(chain: SupplyChain) -> nx.DiGraph:
         source, target = record.pop("source"), record.pop("target")
         graph.add_edge(source, target, **_clean(record))
     return graph
-
-
-LEVELS = [level.value for level in Transparency]
-"""Transparency levels, most transparent first; a level's code is its position here."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,10 +141,6 @@ class Matrices:
         return sp.csc_array(sp.coo_array(entries, shape=(n, n)))
 
 
-def _level_codes(levels: pd.Series) -> np.ndarray:
-    return pd.Categorical(levels, categories=LEVELS).codes.astype(np.int8)
-
-
 def to_matrices(chain: SupplyChain) -> Matrices:
     """Index the edges and impacts of a graph as matrix entries (vectorised).
 
@@ -172,12 +163,12 @@ def to_matrices(chain: SupplyChain) -> Matrices:
     return Matrices(
         nodes=nodes,
         categories=categories,
-        edge_supplier=nodes.get_indexer(chain.edges["source"]),
-        edge_consumer=nodes.get_indexer(chain.edges["target"]),
+        edge_supplier=chain.index.edge_supplier,
+        edge_consumer=chain.index.edge_consumer,
         edge_amount=chain.edges["converted_amount"].to_numpy(dtype=float),
-        edge_level=_level_codes(chain.edges["transparency"]),
+        edge_level=chain.index.edge_level,
         impact_category=categories.get_indexer(chain.impacts["category"]),
-        impact_node=nodes.get_indexer(chain.impacts["node"]),
+        impact_node=chain.index.impact_node,
         impact_value=chain.impacts["converted_value"].to_numpy(dtype=float),
-        impact_level=_level_codes(chain.impacts["transparency"]),
+        impact_level=chain.index.impact_level,
     )

@@ -28,22 +28,55 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 from supplychain.errors import InvalidGraphError
 from supplychain.problems import Problem
-from supplychain.schema import ROW_MODELS
+from supplychain.schema import ROW_MODELS, Transparency
 from supplychain.validate import check_graph
 
-__all__ = ["SupplyChain", "from_tables", "builtin_categories", "DERIVED_COLUMNS", "text_cell"]
+__all__ = [
+    "SupplyChain",
+    "TableIndex",
+    "LEVELS",
+    "from_tables",
+    "builtin_categories",
+    "DERIVED_COLUMNS",
+    "text_cell",
+]
 
 DERIVED_COLUMNS = {"edges": ["converted_amount"], "impacts": ["converted_value"]}
 """Columns computed on load; never written back."""
+
+
+@dataclass(frozen=True)
+class TableIndex:
+    """Integer views of the tables, made once on load for the algebra.
+
+    ``edge_supplier``, ``edge_consumer``, ``impact_node``: row positions in the nodes
+    table (0-based) of the nodes each edge and impact names. ``edge_level``,
+    ``impact_level``: transparency as a position in :data:`LEVELS` (0 = disclosed).
+    """
+
+    edge_supplier: np.ndarray
+    edge_consumer: np.ndarray
+    impact_node: np.ndarray
+    edge_level: np.ndarray
+    impact_level: np.ndarray
+
+
+LEVELS = [level.value for level in Transparency]
+"""Transparency levels, most transparent first; a level's code is its position here."""
+
+
+def _level_codes(levels: pd.Series) -> np.ndarray:
+    return pd.Categorical(levels, categories=LEVELS).codes.astype(np.int8)
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +103,18 @@ class SupplyChain:
         """The categories the graph defines itself (not the built-in ones)."""
         own = self.categories[~self.categories["builtin"]]
         return own.drop(columns="builtin").reset_index(drop=True)
+
+    @cached_property
+    def index(self) -> TableIndex:
+        """Node positions and transparency codes of edges and impacts (made on load)."""
+        nodes = pd.Index(self.nodes["id"])
+        return TableIndex(
+            edge_supplier=nodes.get_indexer(self.edges["source"]),
+            edge_consumer=nodes.get_indexer(self.edges["target"]),
+            impact_node=nodes.get_indexer(self.impacts["node"]),
+            edge_level=_level_codes(self.edges["transparency"]),
+            impact_level=_level_codes(self.impacts["transparency"]),
+        )
 
     def __repr__(self) -> str:
         return (
@@ -136,7 +181,9 @@ def _frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:
 def build_chain(name: str, checked_tables: dict[str, pd.DataFrame], warnings) -> SupplyChain:
     """Assemble a SupplyChain from checked tables (their index reset to 0..n-1)."""
     tables = {t: frame.reset_index(drop=True) for t, frame in checked_tables.items()}
-    return SupplyChain(name=name, warnings=tuple(warnings), **tables)
+    chain = SupplyChain(name=name, warnings=tuple(warnings), **tables)
+    chain.index  # noqa: B018  (index the tables once, as part of loading)
+    return chain
 
 
 def from_tables(

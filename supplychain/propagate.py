@@ -98,7 +98,7 @@ def solve_chain(chain: SupplyChain, opacity: bool = True) -> Solution:
         If a loop needs one unit or more of itself, naming its nodes.
     """
     matrices = to_matrices(chain)
-    labels = list(matrices.nodes)
+    labels = matrices.nodes
     full = plan(matrices.A, labels=labels)
     H = solve(full, matrices.B.T.toarray())
     H_up_to = None

@@ -163,14 +163,12 @@ def plan(
     M.sum_duplicates()
     n = M.shape[0]
     level = _levels(M) if node_level is None else node_level
-    coo = M.tocoo()
-    forward = level[coo.row] < level[coo.col]
-    transposed = sp.csr_array((coo.data, (coo.col, coo.row)), shape=(n, n))
-    forward_t = sp.csr_array(
-        (coo.data[forward], (coo.col[forward], coo.row[forward])), shape=(n, n)
-    )
-    back_t = sp.csr_array(
-        (coo.data[~forward], (coo.col[~forward], coo.row[~forward])), shape=(n, n)
+    transposed = sp.csr_array(M.T)  # row j: the suppliers of j
+    consumer = np.repeat(np.arange(n), np.diff(transposed.indptr))
+    forward = level[transposed.indices] < level[consumer]
+    forward_t, back_t = (
+        _rows_where(transposed, consumer, forward),
+        _rows_where(transposed, consumer, ~forward),
     )
     order = np.argsort(level, kind="stable")
     bounds = np.searchsorted(level[order], np.arange(level.max(initial=-1) + 2))
@@ -184,6 +182,13 @@ def plan(
         transposed=transposed,
         labels=labels,
     )
+
+
+def _rows_where(matrix: sp.csr_array, row: np.ndarray, keep: np.ndarray) -> sp.csr_array:
+    """The entries of a CSR matrix where ``keep`` holds (``row``: each entry's row)."""
+    n = matrix.shape[0]
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(row[keep], minlength=n))))
+    return sp.csr_array((matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape)
 
 
 def _sweep(p: Plan, start: np.ndarray) -> np.ndarray:

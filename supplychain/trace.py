@@ -62,7 +62,7 @@ def _requirement_vector(solution: Solution, node: str) -> np.ndarray:
     upstream = np.sort(breadth_first_order(A.T.tocsr(), root, directed=True)[0])
     sub = A[upstream][:, upstream]
     demand = (upstream == root).astype(float)
-    labels = list(solution.matrices.nodes[upstream])
+    labels = solution.matrices.nodes[upstream]
     x = np.zeros(len(solution.matrices.nodes))
     x[upstream] = solve(plan(sp.csr_array(sub.T), labels=labels), demand)
     return x
