@@ -187,7 +187,8 @@ class TableProblems:
 def per_distinct(text: pd.Series, function: typing.Callable[[str], str]) -> pd.Series:
     """``function`` applied to each distinct value once (columns repeat a few values)."""
     codes, distinct = pd.factorize(text, use_na_sentinel=False)
-    mapped = np.array([function(value) for value in distinct], dtype=object)
+    values = np.asarray(distinct, dtype=object)  # plain objects: fast to iterate
+    mapped = np.array([function(value) for value in values], dtype=object)
     return pd.Series(mapped[codes] if len(codes) else [], index=text.index, dtype=str)
 
 
@@ -297,8 +298,8 @@ def check_table(raw: pd.DataFrame, table: str, file: str) -> tuple[pd.DataFrame,
     Parameters
     ----------
     raw : DataFrame
-        Every cell a string (``""`` when empty), columns as in the file, index = row
-        (spreadsheet row for CSV, list position for JSON).
+        Every cell a string without surrounding white space (``""`` when empty), columns
+        as in the file, index = row (spreadsheet row for CSV, list position for JSON).
     table : str
         ``nodes``, ``edges``, ``impacts``, ``social``, ``sources`` or ``categories``.
     file : str
@@ -339,7 +340,7 @@ def check_table(raw: pd.DataFrame, table: str, file: str) -> tuple[pd.DataFrame,
     typed: dict[str, pd.Series] = {}
     for rule in rules:
         if rule.name in raw.columns:
-            text = per_distinct(raw[rule.name].astype(str), str.strip)
+            text = raw[rule.name].astype(str)
             if rule.normalise and rule.kind == "text":
                 text = per_distinct(text, normalise_choice)
             typed[rule.name] = _CHECKERS[rule.kind](text, rule, found)

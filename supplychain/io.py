@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -35,7 +36,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from supplychain.build import to_networkx
-from supplychain.columns import check_table
+from supplychain.columns import check_table, per_distinct
 from supplychain.errors import GraphNotFoundError, InvalidGraphError, OutputExistsError
 from supplychain.model import (
     DERIVED_COLUMNS,
@@ -178,8 +179,14 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
     ]
     frame = frame.iloc[:, [not drop for drop in unnamed_empty]]
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # rows as a spreadsheet numbers them
+    if _SPACE_AT_CELL_EDGE.search(text):  # only then is stripping every cell worth it
+        frame = frame.apply(lambda column: per_distinct(column, str.strip))
     blank = (frame == "").all(axis=1) if len(frame.columns) else pd.Series(True, frame.index)
     return frame[~blank], problems
+
+
+_SPACE_AT_CELL_EDGE = re.compile(r"[ \t](?:,|\r?$)|(?:^|,)[ \t]", re.MULTILINE)
+"""White space that may begin or end a cell (a quoted comma-space may match too)."""
 
 
 def _ragged_rows(text: str, file: str) -> list[Problem]:
@@ -292,7 +299,7 @@ def _json_problem(file: str, item: dict) -> Problem:
 
 
 def _json_records(records: list[dict]) -> pd.DataFrame:
-    rows = [{key: text_cell(value) for key, value in record.items()} for record in records]
+    rows = [{key: text_cell(value).strip() for key, value in record.items()} for record in records]
     return pd.DataFrame.from_records(rows).fillna("") if rows else pd.DataFrame()
 
 

@@ -170,7 +170,7 @@ def _records_to_text(records: Iterable[Mapping[str, Any] | BaseModel]) -> pd.Dat
 
 def _as_text(value: Any) -> str:
     text = text_cell(value)
-    return str(value) if text is None else text
+    return (str(value) if text is None else text).strip()
 
 
 def _frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:

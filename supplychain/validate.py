@@ -61,10 +61,14 @@ def _unknown_reference(
     column: str,
     what: str,
     code: str,
+    positions: np.ndarray | None = None,
     suggest_limit: int = 200,
 ) -> pd.Series:
+    """Report values naming nothing in ``known`` (``positions``: their indexes in ``known``
+    if already looked up, -1 for none)."""
     present = values != ""
-    unknown = present & ~values.isin(known)
+    found_in = values.isin(known) if positions is None else positions >= 0
+    unknown = present & ~found_in
     if unknown.any():
         candidates = known if len(known) <= 50_000 else []
         suggested = 0
@@ -80,10 +84,21 @@ def _unknown_reference(
 
 
 def _duplicates(
-    found: TableProblems, frame: pd.DataFrame, keys: list[str], what: str, code: str
+    found: TableProblems,
+    frame: pd.DataFrame,
+    keys: list[str],
+    what: str,
+    code: str,
+    key_codes: np.ndarray | None = None,
 ) -> None:
-    present = (frame[keys] != "").all(axis=1)
-    dup = frame[keys].duplicated(keep="first") & present
+    """Report rows repeating the ``keys`` of an earlier row (``key_codes``: one integer per
+    row standing for its keys, when known, which is faster than comparing texts)."""
+    if key_codes is not None:
+        present = pd.Series(True, index=frame.index)
+        dup = pd.Series(pd.Series(key_codes).duplicated(keep="first").to_numpy(), frame.index)
+    else:
+        present = (frame[keys] != "").all(axis=1)
+        dup = frame[keys].duplicated(keep="first") & present
     if not dup.any():
         return
     first_rows = frame[present].drop_duplicates(keys, keep="first")
@@ -318,9 +333,16 @@ def check_graph(
     if len(nodes) == 0:
         founds["nodes"].one("empty-graph", "the graph has no nodes")
 
+    # node positions of the edges, looked up once
+    unique_nodes = nodes[nodes["id"] != ""].drop_duplicates("id").reset_index(drop=True)
+    ids = pd.Index(unique_nodes["id"])
+    supplier, consumer = ids.get_indexer(edges["source"]), ids.get_indexer(edges["target"])
+    all_known = bool((supplier >= 0).all() and (consumer >= 0).all())
+    edge_codes = supplier.astype(np.int64) * len(ids) + consumer if all_known else None
+
     # identities
     _duplicates(founds["nodes"], nodes, ["id"], "node id", "duplicate-id")
-    _duplicates(founds["edges"], edges, ["source", "target"], "edge", "duplicate-edge")
+    _duplicates(founds["edges"], edges, ["source", "target"], "edge", "duplicate-edge", edge_codes)
     _duplicates(founds["impacts"], impacts, ["node", "category"], "impact", "duplicate-impact")
     _duplicates(founds["social"], social, ["node", "indicator"], "social risk", "duplicate-social")
     _duplicates(founds["sources"], sources, ["id"], "source id", "duplicate-source")
@@ -330,11 +352,12 @@ def check_graph(
     category_unit = all_categories.drop_duplicates("id").set_index("id")["unit"]
 
     # references between tables
-    node_ids = pd.Index(nodes["id"][nodes["id"] != ""].unique())
-    for column in ("source", "target"):
-        _unknown_reference(founds["edges"], edges[column], node_ids, column, "node", "unknown-node")
-    _unknown_reference(founds["impacts"], impacts["node"], node_ids, "node", "node", "unknown-node")
-    _unknown_reference(founds["social"], social["node"], node_ids, "node", "node", "unknown-node")
+    for column, positions in (("source", supplier), ("target", consumer)):
+        _unknown_reference(
+            founds["edges"], edges[column], ids, column, "node", "unknown-node", positions
+        )
+    _unknown_reference(founds["impacts"], impacts["node"], ids, "node", "node", "unknown-node")
+    _unknown_reference(founds["social"], social["node"], ids, "node", "node", "unknown-node")
     _unknown_reference(
         founds["impacts"],
         impacts["category"],
@@ -377,8 +400,7 @@ def check_graph(
     _check_bibliography(founds, tables, unreadable)
 
     # shape of the graph
-    kind_of = nodes.drop_duplicates("id").set_index("id")["kind"]
-    _mix_warnings(founds["edges"], edges, node_unit, kind_of)
+    _mix_warnings(founds["edges"], edges, supplier, consumer, unique_nodes)
     has_input = nodes["id"].isin(edges["target"]) | ("edges" in unreadable)
     has_impact = nodes["id"].isin(impacts["node"]) | ("impacts" in unreadable)
     founds["nodes"].each(
@@ -397,44 +419,44 @@ def check_graph(
 
 
 def _mix_warnings(
-    found: TableProblems, edges: pd.DataFrame, node_unit: pd.Series, kind_of: pd.Series
+    found: TableProblems,
+    edges: pd.DataFrame,
+    supplier: np.ndarray,
+    consumer: np.ndarray,
+    unique_nodes: pd.DataFrame,
 ) -> None:
-    """Warn where several suppliers of one kind, in the consumer's own unit, add up to != 1."""
-    if edges.empty:
+    """Warn where several suppliers of one kind, in the consumer's own unit, add up to != 1.
+
+    ``supplier`` and ``consumer`` are positions of each edge's nodes in ``unique_nodes``
+    (-1 where unknown); the sums run on integer keys with numpy.
+    """
+    amount = edges["converted_amount"].to_numpy(dtype=float)
+    known = (supplier >= 0) & (consumer >= 0) & np.isfinite(amount)
+    if not known.any():
         return
-    frame = pd.DataFrame(
-        {
-            "target": edges["target"],
-            "supplier_kind": edges["source"].map(kind_of),
-            "supplier_unit": edges["source"].map(node_unit),
-            "consumer_unit": edges["target"].map(node_unit),
-            "amount": edges["converted_amount"],
-            "row": edges.index,
-        }
-    ).dropna()
-    if frame.empty:
-        return
-    pairs = frame[["supplier_unit", "consumer_unit"]].drop_duplicates()
-    factors = []
-    for supplier, consumer in pairs.itertuples(index=False, name=None):
-        try:
-            factors.append(rate_factor(supplier, consumer, consumer))
-        except SupplyChainError:  # another dimension: not part of a mix
-            factors.append(np.nan)
-    frame = frame.merge(pairs.assign(factor=factors), on=["supplier_unit", "consumer_unit"])
-    frame["share"] = frame["amount"] * frame["factor"]
-    groups = (
-        frame.dropna(subset=["share"])
-        .groupby(["target", "supplier_kind"], sort=False)
-        .agg(total=("share", "sum"), suppliers=("share", "size"), row=("row", "min"))
-        .reset_index()
-    )
-    off = groups[(groups["suppliers"] >= 2) & ((groups["total"] - 1).abs() > MIX_TOLERANCE)]
-    for target, kind, total, suppliers, row in off.itertuples(index=False, name=None):
-        unit = node_unit[target]
-        rest = "the rest has no origin" if total < 1 else "they count more than the whole"
+    unit_code, units = pd.factorize(unique_nodes["unit"])
+    kind_code, kinds = pd.factorize(unique_nodes["kind"])
+    s, c, amount = supplier[known], consumer[known], amount[known]
+    pair = unit_code[s] * len(units) + unit_code[c]
+    pairs, pair_of_edge = np.unique(pair, return_inverse=True)
+    factors = np.array([_same_unit_factor(units, p // len(units), p % len(units)) for p in pairs])
+    share = amount * factors[pair_of_edge]
+    counted = np.isfinite(share)
+    key = c[counted] * len(kinds) + kind_code[s[counted]]
+    rows = edges.index.to_numpy()[known][counted]
+    keys, group = np.unique(key, return_inverse=True)
+    total = np.bincount(group, weights=share[counted])
+    suppliers = np.bincount(group)
+    first_row = np.full(len(keys), np.iinfo(np.int64).max)
+    np.minimum.at(first_row, group, rows)
+    off = (suppliers >= 2) & (np.abs(total - 1) > MIX_TOLERANCE)
+    ids, node_units = unique_nodes["id"].to_numpy(), unique_nodes["unit"].to_numpy()
+    for k in np.flatnonzero(off):
+        target, kind = ids[keys[k] // len(kinds)], kinds[keys[k] % len(kinds)]
+        unit = node_units[keys[k] // len(kinds)]
+        rest = "the rest has no origin" if total[k] < 1 else "they count more than the whole"
         message = (
-            f"the {suppliers} {kind} inputs of {target!r} add up to {total:.6g} {unit} per"
+            f"the {suppliers[k]} {kind} inputs of {target!r} add up to {total[k]:.6g} {unit} per"
             f" {unit}, not 1: if they are a sourcing mix, {rest}"
         )
         found.problems.append(
@@ -444,7 +466,15 @@ def _mix_warnings(
                 message,
                 found.file,
                 found.table,
-                int(row),
+                int(first_row[k]),
                 "amount",
             )
         )
+
+
+def _same_unit_factor(units: pd.Index, supplier: int, consumer: int) -> float:
+    """How many consumer units one supplier unit is; NaN if they do not convert."""
+    try:
+        return rate_factor(units[supplier], units[consumer], units[consumer])
+    except SupplyChainError:  # another dimension: not part of a mix
+        return np.nan
