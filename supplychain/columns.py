@@ -227,7 +227,8 @@ def _check_number(text: pd.Series, rule: ColumnRule, found: TableProblems) -> pd
 
 
 def _check_choice(text: pd.Series, rule: ColumnRule, found: TableProblems) -> pd.Series:
-    normal = per_distinct(text, normalise_choice)
+    canonical = text.isin([*rule.choices, ""])
+    normal = text if canonical.all() else per_distinct(text, normalise_choice)
     empty = normal == ""
     unknown = ~empty & ~normal.isin(rule.choices)
     noun = {"kind": "kind", "transparency": "transparency level", "level": "risk level"}.get(

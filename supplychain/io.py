@@ -159,9 +159,10 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
                 "empty-file",
             )
         ]
+    raw = data.removeprefix(b"\xef\xbb\xbf")  # decoded above: valid UTF-8
     try:
         cells = pd.read_csv(
-            io.StringIO(text), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
+            io.BytesIO(raw), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
         )
     except (pd.errors.ParserError, ValueError) as error:
         ragged = _ragged_rows(text, path.name)
@@ -169,9 +170,9 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
             return None, ragged
         message = str(error).strip().splitlines()[-1]
         return None, [_problem(path.name, f"not a readable CSV table: {message}", "bad-csv")]
+    del text
     frame = cells.iloc[1:]
-    frame.columns = list(cells.iloc[0])
-    frame.columns = [_column_name(column) for column in frame.columns]
+    frame.columns = [_column_name(column) for column in cells.iloc[0]]
     # a trailing comma in the header makes an unnamed, empty column: not worth a word
     unnamed_empty = [
         name == "" and bool((frame.iloc[:, position] == "").all())
@@ -179,13 +180,19 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
     ]
     frame = frame.iloc[:, [not drop for drop in unnamed_empty]]
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # rows as a spreadsheet numbers them
-    if _SPACE_AT_CELL_EDGE.search(text):  # only then is stripping every cell worth it
+    if _SPACE_AT_CELL_EDGE.search(raw):  # only then is stripping every cell worth it
         frame = frame.apply(lambda column: per_distinct(column, str.strip))
-    blank = (frame == "").all(axis=1) if len(frame.columns) else pd.Series(True, frame.index)
-    return frame[~blank], problems
+    if not len(frame.columns):
+        return frame.iloc[:0], problems
+    first_empty = frame.iloc[:, 0] == ""  # only such rows can be empty: check them alone
+    if first_empty.any():
+        candidates = frame[first_empty]
+        empty_rows = candidates.index[(candidates == "").all(axis=1)]
+        frame = frame.drop(index=empty_rows)
+    return frame, problems
 
 
-_SPACE_AT_CELL_EDGE = re.compile(r"[ \t](?:,|\r?$)|(?:^|,)[ \t]", re.MULTILINE)
+_SPACE_AT_CELL_EDGE = re.compile(rb"[ \t](?:,|\r?$)|(?:^|,)[ \t]", re.MULTILINE)
 """White space that may begin or end a cell (a quoted comma-space may match too)."""
 
 

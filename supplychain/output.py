@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pandas as pd
 
 from supplychain.problems import Problem, reading_order
@@ -74,10 +75,36 @@ def _text_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _csv_cell(text: str) -> str:
+    """Quote a cell as the csv module does by default (only where it must)."""
+    if any(mark in text for mark in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_column(column: pd.Series) -> list[str]:
+    """The cells of one column: floats at full precision (``repr``), empty for missing."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        return ["" if value != value else repr(value) for value in column.to_numpy().tolist()]
+    texts = column.astype(object).where(column.notna(), "").astype(str)
+    codes, distinct = pd.factorize(texts, use_na_sentinel=False)
+    quoted = np.array([_csv_cell(text) for text in np.asarray(distinct, dtype=object)], object)
+    return quoted[codes].tolist() if len(codes) else []
+
+
+def _csv_text(frame: pd.DataFrame) -> str:
+    """The frame as CSV, the same text as ``DataFrame.to_csv(index=False)`` writes, faster
+    (a result of millions of rows is written in seconds)."""
+    header = ",".join(_csv_cell(str(name)) for name in frame.columns)
+    columns = [_csv_column(frame[name]) for name in frame.columns]
+    body = "\n".join(map(",".join, zip(*columns, strict=True))) if len(frame) else ""
+    return header + "\n" + (body + "\n" if body else "")
+
+
 def render_frame(frame: pd.DataFrame, fmt: str) -> str:
     """One table as text in ``fmt`` (``table``, ``csv`` or ``json``: a list of records)."""
     if fmt == "csv":
-        return frame.to_csv(index=False, lineterminator="\n")
+        return _csv_text(frame)
     if fmt == "json":
         return json.dumps(_records(frame), indent=1, ensure_ascii=False) + "\n"
     return _text_table(frame) + "\n"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from supplychain.columns import TableProblems, check_table, per_distinct
+from supplychain.columns import TableProblems, check_table
 from supplychain.distributions import bounds_problem, parse_uncertainty
 from supplychain.errors import SupplyChainError
 from supplychain.problems import Problem, Severity
@@ -377,8 +377,9 @@ def check_graph(
 
     # units: node units are checked by their column rule; edges and impacts convert here
     node_unit = nodes.drop_duplicates("id").set_index("id")["unit"]
-    supplier_unit = edges["source"].map(node_unit).fillna("")
-    consumer_unit = edges["target"].map(node_unit).fillna("")
+    unit_by_position = np.append(unique_nodes["unit"].to_numpy(dtype=object), "")  # -1: ""
+    supplier_unit = pd.Series(unit_by_position[supplier], index=edges.index, dtype=str)
+    consumer_unit = pd.Series(unit_by_position[consumer], index=edges.index, dtype=str)
     edge_factor = _unit_factors(
         founds["edges"], edges, edges["unit"], supplier_unit, consumer_unit, "the edge"
     )
@@ -394,7 +395,7 @@ def check_graph(
     )
     impacts["converted_value"] = impacts["value"] * impact_factor
     for table, column in (("edges", "amount"), ("impacts", "value")):
-        as_written = per_distinct(raw_tables[table].get(column, pd.Series(dtype=str)), str.strip)
+        as_written = raw_tables[table].get(column, pd.Series(dtype=str))
         _bounds_warnings(founds[table], tables[table], column, as_written)
 
     _check_bibliography(founds, tables, unreadable)
