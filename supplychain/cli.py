@@ -29,18 +29,11 @@ from supplychain.io import (
 )
 from supplychain.output import FORMATS, render_frame, render_problems, render_sections
 from supplychain.problems import problems_frame
-from supplychain.propagate import solve_chain, totals
-from supplychain.report import main_category, report_sections
+from supplychain.propagate import totals
+from supplychain.report import report_sections
 from supplychain.shipped import DEFAULT_GRAPH
 from supplychain.summary import shipped_graphs_overview
-from supplychain.trace import (
-    DEFAULT_CUTOFF,
-    contributions,
-    path_tree,
-    requirements,
-    requirements_by_country,
-    requirements_by_material,
-)
+from supplychain.trace import DEFAULT_CUTOFF, trace_sections
 
 __all__ = ["main"]
 
@@ -184,29 +177,16 @@ def _impacts(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    solution = solve_chain(load(args.path), opacity=False)
-    grouped = {
-        "node": requirements,
-        "material": requirements_by_material,
-        "country": requirements_by_country,
-    }[args.by](solution, args.node)
-    sections = {f"requirements per unit of {args.node} (by {args.by})": grouped}
-    category = args.category or main_category(solution)
-    if category is not None:
-        total = totals(solution, node=args.node, category=category)["value"].iloc[0]
-        if total > 0:
-            tree = path_tree(solution, args.node, category, cutoff=args.cutoff)
-            if args.format == "table":
-                tree["node"] = [
-                    "  " * depth + node
-                    for depth, node in zip(tree["depth"], tree["node"], strict=True)
+    sections = trace_sections(
+        load(args.path), args.node, by=args.by, category=args.category, cutoff=args.cutoff
+    )
+    if args.format == "table":  # show the tree as an indented outline
+        for title, frame in sections.items():
+            if "depth" in frame:
+                outline = [
+                    "  " * d + node for d, node in zip(frame["depth"], frame["node"], strict=True)
                 ]
-                tree = tree.drop(columns="depth")
-            title = f"supply paths by share of {category} (cut off below {args.cutoff:g})"
-            sections[title] = tree
-            sections[f"hotspots in {category}"] = contributions(solution, args.node, category).head(
-                10
-            )
+                sections[title] = frame.assign(node=outline).drop(columns="depth")
     sys.stdout.write(render_sections(sections, args.format))
     return 0
 

@@ -13,22 +13,13 @@ import pandas as pd
 from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, solve_chain, totals
 from supplychain.summary import summary_sections
-from supplychain.trace import contributions
+from supplychain.trace import contributions, main_category
 
-__all__ = ["report_sections", "headline_nodes", "headline_totals", "hotspots", "main_category"]
+__all__ = ["report_sections", "headline_nodes", "headline_totals", "hotspots"]
 
 HEADLINE_KINDS = ("service", "device")
 MAX_HEADLINE_NODES = 20
 HOTSPOTS_PER_NODE = 3
-
-
-def main_category(solution: Solution) -> str | None:
-    """The category a report ranks by: ``gwp`` when the graph has data for it, else the
-    first category with data, else None."""
-    categories = list(solution.matrices.categories)
-    if "gwp" in categories:
-        return "gwp"
-    return categories[0] if categories else None
 
 
 def headline_nodes(solution: Solution) -> list[str]:

@@ -40,6 +40,8 @@ __all__ = [
     "contributions",
     "edge_contributions",
     "path_tree",
+    "trace_sections",
+    "main_category",
     "DEFAULT_CUTOFF",
 ]
 
@@ -321,3 +323,42 @@ class _TreeRow:
             "transparency": level,
             "note": note,
         }
+
+
+def main_category(solution: Solution) -> str | None:
+    """The category to rank by: ``gwp`` when the graph has data for it, else the first
+    category with data, else None."""
+    categories = list(solution.matrices.categories)
+    if "gwp" in categories:
+        return "gwp"
+    return categories[0] if categories else None
+
+
+_GROUPINGS = {
+    "node": requirements,
+    "material": requirements_by_material,
+    "country": requirements_by_country,
+}
+
+
+def trace_sections(
+    chain: SupplyChain | Solution,
+    node: str,
+    by: str = "node",
+    category: str | None = None,
+    cutoff: float = DEFAULT_CUTOFF,
+) -> dict[str, pd.DataFrame]:
+    """Everything ``supplychain trace`` shows, by title: the requirements grouped ``by``
+    node, material or country, then (if the node has a total in ``category``, default
+    :func:`main_category`) the path tree and the top ten hotspots."""
+    solution = _solution(chain)
+    sections = {f"requirements per unit of {node} (by {by})": _GROUPINGS[by](solution, node)}
+    category = category or main_category(solution)
+    if category is None:
+        return sections
+    c = _category_position(solution, category)
+    if solution.H[node_position(solution, node), c] > 0:
+        title = f"supply paths by share of {category} (cut off below {cutoff:g})"
+        sections[title] = path_tree(solution, node, category, cutoff=cutoff)
+        sections[f"hotspots in {category}"] = contributions(solution, node, category).head(10)
+    return sections
