@@ -73,27 +73,37 @@ _LEVELS_FOR_DIRECT = 5_000  # deeper than this, one sparse triangular solve beat
 class Plan:
     """The ordering of a system, made once and used for any number of right-hand sides.
 
+    The sweeps work in *level order*: node ``order[k]`` is row ``k``, so that each level
+    is a contiguous slice of rows.
+
     Attributes
     ----------
     n : int
         Number of nodes.
-    levels : list of numpy arrays
-        Node indices by level; every forward edge goes from a lower level to a higher one.
-    forward : list of scipy.sparse.csr_array
-        Per level, the rows of ``M^T`` of that level's nodes, forward edges only.
-    back : scipy.sparse.csr_array
-        ``M^T`` restricted to the back edges (including self-loops); empty if acyclic.
-    transposed : scipy.sparse.csr_array
-        ``M^T`` whole (for the exact fallback).
     node_level : ndarray of int
         Level of every node (to order another system on the same nodes alike).
+    order : ndarray of int
+        Nodes in level order; ``inverse[order] == arange(n)``.
+    inverse : ndarray of int
+        Position of every node in level order.
+    bounds : ndarray of int
+        Level ``l`` holds the rows ``bounds[l]:bounds[l + 1]`` in level order.
+    forward : list of scipy.sparse.csr_array
+        Per level, its rows of ``M^T`` in level order, forward edges only (their columns
+        are all in lower levels).
+    back : scipy.sparse.csr_array
+        ``M^T`` in level order, back edges only (including self-loops); empty if acyclic.
+    transposed : scipy.sparse.csr_array
+        ``M^T`` in the nodes' own order (for the exact fallback).
     labels : sequence of str or None
         Node names for error messages.
     """
 
     n: int
     node_level: np.ndarray
-    levels: list[np.ndarray]
+    order: np.ndarray
+    inverse: np.ndarray
+    bounds: np.ndarray
     forward: list[sp.csr_array]
     back: sp.csr_array
     transposed: sp.csr_array
@@ -164,21 +174,26 @@ def plan(
     n = M.shape[0]
     level = _levels(M) if node_level is None else node_level
     transposed = sp.csr_array(M.T)  # row j: the suppliers of j
-    consumer = np.repeat(np.arange(n), np.diff(transposed.indptr))
-    forward = level[transposed.indices] < level[consumer]
-    forward_t, back_t = (
-        _rows_where(transposed, consumer, forward),
-        _rows_where(transposed, consumer, ~forward),
-    )
     order = np.argsort(level, kind="stable")
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.arange(n)
     bounds = np.searchsorted(level[order], np.arange(level.max(initial=-1) + 2))
-    levels = [order[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
+    in_order = transposed[order]  # rows in level order ...
+    in_order = sp.csr_array(  # ... and columns too
+        (in_order.data, inverse[in_order.indices], in_order.indptr), shape=(n, n)
+    )
+    row = np.repeat(np.arange(n), np.diff(in_order.indptr))
+    sorted_level = level[order]
+    forward = sorted_level[in_order.indices] < sorted_level[row]
+    forward_t = _rows_where(in_order, row, forward)
     return Plan(
         n=n,
         node_level=level,
-        levels=levels,
-        forward=[forward_t[nodes] for nodes in levels],
-        back=back_t,
+        order=order,
+        inverse=inverse,
+        bounds=bounds,
+        forward=[forward_t[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)],
+        back=_rows_where(in_order, row, ~forward),
         transposed=transposed,
         labels=labels,
     )
@@ -192,10 +207,11 @@ def _rows_where(matrix: sp.csr_array, row: np.ndarray, keep: np.ndarray) -> sp.c
 
 
 def _sweep(p: Plan, start: np.ndarray) -> np.ndarray:
-    """One forward sweep in level order: exact for the forward edges, in place."""
-    for nodes, block in zip(p.levels, p.forward, strict=True):
+    """One forward sweep in level order (``start`` in level order): exact for the forward
+    edges, in place."""
+    for low, high, block in zip(p.bounds[:-1], p.bounds[1:], p.forward, strict=True):
         if block.nnz:
-            start[nodes] += block @ start
+            start[low:high] += block @ start
     return start
 
 
@@ -223,15 +239,13 @@ def solve(p: Plan, R: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> np.nd
     R = np.asarray(R, dtype=float)
     flat = R.ndim == 1
     R2 = R.reshape(p.n, -1)
+    deep = len(p.bounds) - 1 > _LEVELS_FOR_DIRECT
     if p.acyclic:
-        deep = len(p.levels) > _LEVELS_FOR_DIRECT
-        Y = _triangular(p, R2) if deep else _sweep(p, R2.copy())
+        Y = _triangular(p, R2) if deep else _sweep(p, R2[p.order])[p.inverse]
         return Y.ravel() if flat else Y
     with_probe = np.column_stack([R2, np.ones(p.n)])
-    deep = len(p.levels) > _LEVELS_FOR_DIRECT
-    Y = None if deep else _loop_sweeps(p, with_probe, tolerance)
-    if Y is None:
-        Y = _by_components(p, with_probe)
+    Y = None if deep else _loop_sweeps(p, with_probe[p.order], tolerance)
+    Y = _by_components(p, with_probe) if Y is None else Y[p.inverse]
     Y = Y[:, :-1]
     return Y.ravel() if flat else Y
 
@@ -248,8 +262,7 @@ def _loop_sweeps(p: Plan, R: np.ndarray, tolerance: float) -> np.ndarray | None:
     for sweep in range(1, _MAX_SWEEPS + 1):
         previous = Y
         Y = _sweep(p, R + p.back @ previous)
-        scale = np.maximum(np.abs(Y), np.finfo(float).tiny)
-        change = float(np.max(np.abs(Y - previous) / scale))
+        change = _largest_relative_change(previous, Y)
         if not math.isfinite(change):
             return None
         if change == 0.0:
@@ -268,13 +281,23 @@ def _loop_sweeps(p: Plan, R: np.ndarray, tolerance: float) -> np.ndarray | None:
     return None
 
 
+def _largest_relative_change(previous: np.ndarray, current: np.ndarray) -> float:
+    """max |current - previous| / |current| over all entries (few temporaries)."""
+    difference = current - previous
+    np.abs(difference, out=difference)
+    size = np.abs(current)
+    np.maximum(size, np.finfo(float).tiny, out=size)
+    np.divide(difference, size, out=difference)
+    return float(difference.max(initial=0.0))
+
+
 def _triangular(p: Plan, R: np.ndarray) -> np.ndarray:
     """An acyclic system too deep for level sweeps: one sparse LU in level order.
 
     In level order ``I - M^T`` is lower triangular, so the factorisation without pivoting
     has no fill-in (L is the matrix itself, U the identity).
     """
-    order = np.concatenate(p.levels)
+    order = p.order
     system = (sp.identity(p.n, format="csr") - p.transposed)[order][:, order].tocsc()
     factor = splu(system, permc_spec="NATURAL", diag_pivot_thresh=0.0)
     Y = np.empty_like(R)
