@@ -162,7 +162,12 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
     raw = data.removeprefix(b"\xef\xbb\xbf")  # decoded above: valid UTF-8
     try:
         cells = pd.read_csv(
-            io.BytesIO(raw), header=None, dtype=str, keep_default_na=False, skip_blank_lines=False
+            io.BytesIO(raw),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            skipinitialspace=True,  # white space after a comma: dropped by the parser
         )
     except (pd.errors.ParserError, ValueError) as error:
         ragged = _ragged_rows(text, path.name)
@@ -192,8 +197,9 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
     return frame, problems
 
 
-_SPACE_AT_CELL_EDGE = re.compile(rb"[ \t](?:,|\r?$)|(?:^|,)[ \t]", re.MULTILINE)
-"""White space that may begin or end a cell (a quoted comma-space may match too)."""
+_SPACE_AT_CELL_EDGE = re.compile(rb"^[ \t]|[ \t](?:,|\r?$)", re.MULTILINE)
+"""White space the parser leaves around a cell: at the start of a line, or before a comma
+or the end of a line (a quoted space-comma matches too, which only costs time)."""
 
 
 def _ragged_rows(text: str, file: str) -> list[Problem]:
