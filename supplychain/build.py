@@ -158,7 +158,7 @@ def to_matrices(chain: SupplyChain) -> Matrices:
     ([[0.0, 1.2], [0.0, 0.0]], [[2.0, 0.0]])
     """
     nodes = pd.Index(chain.nodes["id"])
-    used = set(chain.impacts["category"])
+    used = set(chain.impacts["category"].unique())
     categories = pd.Index([c for c in chain.categories["id"].drop_duplicates() if c in used])
     return Matrices(
         nodes=nodes,

@@ -24,7 +24,6 @@ import csv
 import io
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -185,7 +184,7 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
     ]
     frame = frame.iloc[:, [not drop for drop in unnamed_empty]]
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # rows as a spreadsheet numbers them
-    if _SPACE_AT_CELL_EDGE.search(raw):  # only then is stripping every cell worth it
+    if _space_at_cell_edge(raw):  # only then is stripping every cell worth it
         frame = frame.apply(lambda column: per_distinct(column, str.strip))
     if not len(frame.columns):
         return frame.iloc[:0], problems
@@ -197,9 +196,13 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
     return frame, problems
 
 
-_SPACE_AT_CELL_EDGE = re.compile(rb"^[ \t]|[ \t](?:,|\r?$)", re.MULTILINE)
-"""White space the parser leaves around a cell: at the start of a line, or before a comma
-or the end of a line (a quoted space-comma matches too, which only costs time)."""
+def _space_at_cell_edge(raw: bytes) -> bool:
+    """Whether white space may be left around a cell once the parser has dropped what
+    follows a comma: at the start of a line, or before a comma or a line end (a quoted
+    space-comma counts too, which only costs time). Plain byte searches: fast on big files.
+    """
+    edges = (b" ,", b"\t,", b" \n", b"\t\n", b" \r", b"\t\r", b"\n ", b"\n\t")
+    return raw[:1] in (b" ", b"\t") or raw.endswith((b" ", b"\t")) or any(e in raw for e in edges)
 
 
 def _ragged_rows(text: str, file: str) -> list[Problem]:
