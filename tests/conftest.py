@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from supplychain.model import from_tables
+
 PROJECT = Path(__file__).resolve().parent.parent
 
 MINIMAL = {
@@ -30,6 +32,36 @@ MINIMAL = {
         """,
 }
 """The minimal graph of the README (figures for illustration)."""
+
+
+SOURCES = [{"id": "s", "title": "A source"}]
+"""A bibliography of one source, ``s``, for the tiny graphs below."""
+
+
+def node(id_: str, kind: str = "material", unit: str = "kg", **extra) -> dict:
+    return {"id": id_, "kind": kind, "unit": unit, **extra}
+
+
+def edge(source: str, target: str, amount: float, transparency: str = "disclosed", **extra) -> dict:
+    """An edge citing source ``s`` at ``transparency``; ``missing`` cites nothing."""
+    row = {"source": source, "target": target, "amount": amount, **extra}
+    if transparency != "missing":
+        row |= {"transparency": transparency, "source_ref": "s"}
+    return row
+
+
+def impact(
+    node_: str, value: float, category: str = "gwp", transparency: str = "disclosed", **extra
+) -> dict:
+    """A direct impact citing source ``s`` at ``transparency``; ``missing`` cites nothing."""
+    row = {"node": node_, "category": category, "value": value, **extra}
+    if transparency != "missing":
+        row |= {"transparency": transparency, "source": "s"}
+    return row
+
+
+def make(nodes, edges=(), impacts=()):
+    return from_tables(nodes=nodes, edges=list(edges), impacts=list(impacts), sources=SOURCES)
 
 
 def write_graph(folder: Path, tables: dict[str, str]) -> Path:

@@ -21,47 +21,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import edge, impact, make, node
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from supplychain import solver
 from supplychain.errors import DivergentLoopError, UnknownNodeError
-from supplychain.model import from_tables
 from supplychain.propagate import TOTALS_COLUMNS, Solution, solve_chain, totals
 
 EXACT = 1e-12
 LOOP_REL = solver.DEFAULT_TOLERANCE
-SOURCES = [{"id": "s", "title": "A source"}]
 SHARES = ["published_share", "estimated_share", "missing_share"]
 
 
 # --- building tiny graphs ---------------------------------------------------------------
-
-
-def node(id_: str, kind: str = "material", unit: str = "kg", **extra) -> dict:
-    return {"id": id_, "kind": kind, "unit": unit, **extra}
-
-
-def edge(source: str, target: str, amount: float, transparency: str = "disclosed", **extra) -> dict:
-    """An edge citing source ``s`` at ``transparency``; ``missing`` cites nothing."""
-    row = {"source": source, "target": target, "amount": amount, **extra}
-    if transparency != "missing":
-        row |= {"transparency": transparency, "source_ref": "s"}
-    return row
-
-
-def impact(
-    node_: str, value: float, category: str = "gwp", transparency: str = "disclosed", **extra
-) -> dict:
-    """A direct impact citing source ``s`` at ``transparency``; ``missing`` cites nothing."""
-    row = {"node": node_, "category": category, "value": value, **extra}
-    if transparency != "missing":
-        row |= {"transparency": transparency, "source": "s"}
-    return row
-
-
-def make(nodes, edges=(), impacts=()):
-    return from_tables(nodes=nodes, edges=list(edges), impacts=list(impacts), sources=SOURCES)
 
 
 def value_of(frame: pd.DataFrame, node_: str, category: str = "gwp") -> float:

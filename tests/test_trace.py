@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import edge, impact, make, node
 
 from supplychain import solver
 from supplychain.errors import DivergentLoopError, UnknownNodeError
 from supplychain.io import load
-from supplychain.model import from_tables
 from supplychain.propagate import solve_chain, totals
 from supplychain.trace import (
     UNKNOWN_COUNTRY,
@@ -32,36 +32,9 @@ from supplychain.trace import (
 
 EXACT = 1e-12
 LOOP_REL = 10 * solver.DEFAULT_TOLERANCE
-SOURCES = [{"id": "s", "title": "A source"}]
 
 
 # --- building tiny graphs ---------------------------------------------------------------
-
-
-def node(id_: str, kind: str = "material", unit: str = "kg", **extra) -> dict:
-    return {"id": id_, "kind": kind, "unit": unit, **extra}
-
-
-def edge(source: str, target: str, amount: float, transparency: str = "disclosed", **extra) -> dict:
-    """An edge citing source ``s`` at ``transparency``; ``missing`` cites nothing."""
-    row = {"source": source, "target": target, "amount": amount, **extra}
-    if transparency != "missing":
-        row |= {"transparency": transparency, "source_ref": "s"}
-    return row
-
-
-def impact(
-    node_: str, value: float, category: str = "gwp", transparency: str = "disclosed"
-) -> dict:
-    """A direct impact citing source ``s`` at ``transparency``; ``missing`` cites nothing."""
-    row = {"node": node_, "category": category, "value": value}
-    if transparency != "missing":
-        row |= {"transparency": transparency, "source": "s"}
-    return row
-
-
-def make(nodes, edges=(), impacts=()):
-    return from_tables(nodes=nodes, edges=list(edges), impacts=list(impacts), sources=SOURCES)
 
 
 def amounts(frame: pd.DataFrame, key: str = "node", column: str = "amount") -> dict:
