@@ -1,4 +1,4 @@
-"""Shared helpers: write small graph folders from CSV text."""
+"""Shared helpers: tiny graphs built in memory, and small graph folders written from CSV text."""
 
 from __future__ import annotations
 
