@@ -63,7 +63,7 @@ from supplychain.errors import DivergentLoopError
 __all__ = ["Plan", "plan", "solve", "DEFAULT_TOLERANCE"]
 
 DEFAULT_TOLERANCE = 1e-12
-"""Relative change of every value below which loop sweeps stop."""
+"""Loop sweeps stop once the error left in every value, relative to it, is below this."""
 
 _MAX_SWEEPS = 200
 _LEVELS_FOR_DIRECT = 5_000  # deeper than this, one sparse triangular solve beats sweeps
@@ -225,7 +225,7 @@ def solve(p: Plan, R: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> np.nd
     R : ndarray, shape (n, k) or (n,)
         Right-hand sides (direct impacts per node, or a unit demand).
     tolerance : float
-        Relative change below which loop sweeps stop (acyclic systems are exact).
+        Relative error at which loop sweeps stop (acyclic systems are exact).
 
     Returns
     -------
