@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from supplychain.columns import per_distinct
 from supplychain.errors import InvalidGraphError
 from supplychain.problems import Problem
 from supplychain.schema import ROW_MODELS, Transparency
@@ -173,9 +174,22 @@ def _as_text(value: Any) -> str:
     return (str(value) if text is None else text).strip()
 
 
+def _missing_or_text(value: Any) -> str:
+    return "" if value is None or value is pd.NA or value != value else _as_text(value)
+
+
+def _column_to_text(column: pd.Series) -> pd.Series:
+    """A column as CSV-like text, column at a time: floats at full precision (``repr``),
+    missing values empty, each distinct other value converted once."""
+    if pd.api.types.is_float_dtype(column.dtype):
+        texts = ["" if v != v else repr(v) for v in column.to_numpy(dtype=float).tolist()]
+        return pd.Series(texts, index=column.index, dtype=str)
+    return per_distinct(column.astype(object), _missing_or_text)
+
+
 def _frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:
-    text = frame.astype(object).where(frame.notna(), None)
-    return text.map(_as_text).reset_index(drop=True)
+    text = pd.DataFrame({name: _column_to_text(frame[name]) for name in frame.columns})
+    return text.reset_index(drop=True)
 
 
 def build_chain(name: str, checked_tables: dict[str, pd.DataFrame], warnings) -> SupplyChain:
