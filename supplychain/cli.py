@@ -66,18 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"supplychain {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", help="check a graph: every error and warning")
-    validate.add_argument("path", metavar="PATH", help=_PATH_HELP)
-    _add_format(validate)
-    validate.add_argument(
-        "--limit",
-        type=int,
-        default=20,
-        metavar="N",
-        help="table format: show at most N problems of each kind per file (0: all; default 20)",
+    report = commands.add_parser(
+        "report", help="the main job: what a graph holds, headline totals with opacity, hotspots"
     )
-
-    report = commands.add_parser("report", help="the main job: a summary of a graph")
     report.add_argument(
         "path",
         metavar="PATH",
@@ -86,20 +77,6 @@ def _parser() -> argparse.ArgumentParser:
         help=f"{_PATH_HELP}; default: the shipped graph '{DEFAULT_GRAPH}'",
     )
     _add_format(report)
-
-    export = commands.add_parser("export", help="write a graph as JSON, CSV tables or GraphML")
-    export.add_argument("path", metavar="PATH", help=_PATH_HELP)
-    export.add_argument("--to", choices=("json", "csv", "graphml"), required=True)
-    export.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="OUT",
-        help="file (json, graphml) or folder (csv) to write",
-    )
-    export.add_argument(
-        "--overwrite", action="store_true", help="replace OUT if it exists (never the input)"
-    )
 
     impacts = commands.add_parser(
         "impacts", help="total impacts per unit of every node, with opacity"
@@ -132,6 +109,31 @@ def _parser() -> argparse.ArgumentParser:
         "--category", metavar="C", help="path tree and hotspots in this category (default: gwp)"
     )
     _add_format(trace)
+
+    validate = commands.add_parser("validate", help="check a graph: every error and warning")
+    validate.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    _add_format(validate)
+    validate.add_argument(
+        "--limit",
+        type=int,
+        default=20,
+        metavar="N",
+        help="table format: show at most N problems of each kind per file (0: all; default 20)",
+    )
+
+    export = commands.add_parser("export", help="write a graph as JSON, CSV tables or GraphML")
+    export.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    export.add_argument("--to", choices=("json", "csv", "graphml"), required=True)
+    export.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="file (json, graphml) or folder (csv) to write",
+    )
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace OUT if it exists (never the input)"
+    )
 
     graphs = commands.add_parser("graphs", help="list the shipped graphs")
     _add_format(graphs)
