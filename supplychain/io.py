@@ -44,6 +44,7 @@ from supplychain.model import (
     builtin_categories,
     text_cell,
 )
+from supplychain.output import json_records
 from supplychain.problems import Problem, Severity
 from supplychain.schema import ROW_MODELS, GraphDocument
 from supplychain.shipped import shipped_graph_names, shipped_graph_path
@@ -445,25 +446,14 @@ def save_csv(
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _json_value(value: object) -> object:
-    if isinstance(value, float):
-        return None if pd.isna(value) else value
-    if hasattr(value, "item"):  # numpy and pandas scalars
-        return None if pd.isna(value) else value.item()
-    if value is pd.NA:
-        return None
-    return value if value != "" else None
-
-
 def graph_document(chain: SupplyChain) -> dict:
     """The JSON form of a graph as a dict (empty cells left out)."""
     document: dict[str, object] = {"format": "supplychain-graph", "version": 1, "name": chain.name}
     for table, frame in _output_tables(chain).items():
-        records = []
-        for record in frame.to_dict("records"):
-            cleaned = {key: _json_value(value) for key, value in record.items()}
-            records.append({key: value for key, value in cleaned.items() if value is not None})
-        document[table] = records
+        document[table] = [
+            {key: value for key, value in record.items() if value is not None and value != ""}
+            for record in json_records(frame)
+        ]
     return document
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from supplychain.problems import Problem, reading_order
 
-__all__ = ["FORMATS", "render_frame", "render_sections", "render_problems"]
+__all__ = ["FORMATS", "render_frame", "render_sections", "render_problems", "json_records"]
 
 FORMATS = ("table", "csv", "json")
 
@@ -29,7 +29,8 @@ def _json_ready(value: object) -> object:
     return value
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
+def json_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts of plain Python values: missing values None, numpy scalars unboxed."""
     return [
         {key: _json_ready(value) for key, value in record.items()}
         for record in frame.astype(object).where(frame.notna(), None).to_dict("records")
@@ -106,7 +107,7 @@ def render_frame(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "csv":
         return _csv_text(frame)
     if fmt == "json":
-        return json.dumps(_records(frame), indent=1, ensure_ascii=False) + "\n"
+        return json.dumps(json_records(frame), indent=1, ensure_ascii=False) + "\n"
     return _text_table(frame) + "\n"
 
 
@@ -114,7 +115,7 @@ def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
     """Several titled tables: headed blocks (table), one object by title (json), or one
     CSV with a leading ``section`` column (csv)."""
     if fmt == "json":
-        document = {title: _records(frame) for title, frame in sections.items()}
+        document = {title: json_records(frame) for title, frame in sections.items()}
         return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
     if fmt == "csv":
         stacked = pd.concat(

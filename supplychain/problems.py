@@ -13,6 +13,8 @@ from enum import StrEnum
 
 import pandas as pd
 
+from supplychain.schema import ROW_MODELS
+
 __all__ = ["Severity", "Problem", "problems_frame", "reading_order", "PROBLEM_COLUMNS"]
 
 
@@ -94,7 +96,7 @@ class Problem:
         return f"{head}: {self.message}" if head else self.message
 
 
-_TABLE_ORDER = ["nodes", "edges", "impacts", "social", "sources", "categories"]
+_TABLE_ORDER = list(ROW_MODELS)
 
 
 def reading_order(problem: Problem) -> tuple:

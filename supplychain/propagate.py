@@ -38,7 +38,8 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,14 @@ from supplychain.errors import UnknownNodeError
 from supplychain.model import SupplyChain
 from supplychain.solver import Plan, plan, solve
 
-__all__ = ["Solution", "solve_chain", "totals", "TOTALS_COLUMNS", "node_position"]
+__all__ = [
+    "Solution",
+    "solve_chain",
+    "totals",
+    "TOTALS_COLUMNS",
+    "node_position",
+    "category_position",
+]
 
 TOTALS_COLUMNS = [
     "node",
@@ -80,6 +88,8 @@ class Solution:
     H_up_to : dict of int to ndarray or None
         ``H_up_to[l]``: totals from the data at transparency level ``l`` or better
         (positions in :data:`supplychain.build.LEVELS`); None when opacity was not asked.
+    requirements : dict of str to ndarray
+        Total requirements of the nodes traced so far (filled by :mod:`supplychain.trace`).
     """
 
     chain: SupplyChain
@@ -87,6 +97,7 @@ class Solution:
     plan: Plan
     H: np.ndarray
     H_up_to: dict[int, np.ndarray] | None
+    requirements: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 def solve_chain(chain: SupplyChain, opacity: bool = True) -> Solution:
@@ -169,12 +180,7 @@ def totals(
     if node is not None:
         rows = np.array([node_position(solution, node)])
     if category is not None:
-        if category not in m.categories:
-            known = ", ".join(m.categories) or "none"
-            raise UnknownNodeError(
-                f"no direct impacts in category {category!r} (with data: {known})"
-            )
-        columns = np.array([m.categories.get_loc(category)])
+        columns = np.array([category_position(solution, category)])
     shares = _shares(solution)
     unit_of = graph.categories.drop_duplicates("id").set_index("id")["unit"]
     grid_rows, grid_columns = np.repeat(rows, len(columns)), np.tile(columns, len(rows))
@@ -197,9 +203,16 @@ def node_position(solution: Solution, node: str) -> int:
     """Position of ``node`` in the matrices; raises UnknownNodeError with a hint."""
     nodes = solution.matrices.nodes
     if node not in nodes:
-        import difflib
-
         close = difflib.get_close_matches(node, list(nodes[:100_000]), n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise UnknownNodeError(f"no node {node!r} in the graph{hint}")
     return int(nodes.get_loc(node))
+
+
+def category_position(solution: Solution, category: str) -> int:
+    """Row of ``category`` in the matrices; raises UnknownNodeError naming those with data."""
+    categories = solution.matrices.categories
+    if category not in categories:
+        known = ", ".join(categories) or "none"
+        raise UnknownNodeError(f"no direct impacts in category {category!r} (with data: {known})")
+    return int(categories.get_loc(category))

@@ -41,8 +41,11 @@ def headline_totals(solution: Solution) -> pd.DataFrame:
 
     Columns as :func:`supplychain.propagate.totals`.
     """
-    frames = [totals(solution, node=node) for node in headline_nodes(solution)]
-    return pd.concat(frames, ignore_index=True) if frames else totals(solution).iloc[:0]
+    everything = totals(solution)
+    chosen = headline_nodes(solution)
+    rank = everything["node"].map({node: i for i, node in enumerate(chosen)})
+    picked = everything[rank.notna()].assign(_rank=rank)
+    return picked.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
 
 
 def hotspots(solution: Solution, top: int = HOTSPOTS_PER_NODE) -> pd.DataFrame:

@@ -30,7 +30,8 @@ from scipy.sparse.csgraph import breadth_first_order
 
 from supplychain.errors import UnknownNodeError
 from supplychain.model import SupplyChain
-from supplychain.propagate import Solution, node_position, solve_chain
+from supplychain.propagate import Solution, category_position, node_position, solve_chain
+from supplychain.schema import Kind
 from supplychain.solver import plan, solve
 
 __all__ = [
@@ -58,7 +59,13 @@ def _solution(chain: SupplyChain | Solution) -> Solution:
 
 
 def _requirement_vector(solution: Solution, node: str) -> np.ndarray:
-    """x: amount of every node (its unit) per unit of ``node``; solved on its upstream only."""
+    """x: amount of every node (its unit) per unit of ``node``; solved on its upstream only.
+
+    Kept on the solution (a trace asks for it for the requirements, then again for the
+    contributions); read-only, since it is shared.
+    """
+    if node in solution.requirements:
+        return solution.requirements[node]
     root = node_position(solution, node)
     A = solution.matrices.A
     upstream = np.sort(breadth_first_order(A.T.tocsr(), root, directed=True)[0])
@@ -67,6 +74,8 @@ def _requirement_vector(solution: Solution, node: str) -> np.ndarray:
     labels = solution.matrices.nodes[upstream]
     x = np.zeros(len(solution.matrices.nodes))
     x[upstream] = solve(plan(sp.csr_array(sub.T), labels=labels), demand)
+    x.setflags(write=False)
+    solution.requirements[node] = x
     return x
 
 
@@ -97,10 +106,7 @@ def requirements(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     frame = nodes.loc[keep, ["id", "kind", "name", "country", "unit", "transparency"]].copy()
     frame.insert(4, "amount", x[keep])
     frame = frame.rename(columns={"id": "node"})
-    order = {
-        kind: i
-        for i, kind in enumerate(["mine", "material", "component", "device", "service", "energy"])
-    }
+    order = {kind.value: i for i, kind in enumerate(Kind)}
     frame["_kind"] = frame["kind"].map(order)
     frame = frame.sort_values(["_kind", "amount"], ascending=[True, False], kind="stable")
     return frame.drop(columns="_kind").reset_index(drop=True)
@@ -160,14 +166,6 @@ def requirements_by_country(chain: SupplyChain | Solution, node: str) -> pd.Data
     )
 
 
-def _category_position(solution: Solution, category: str) -> int:
-    categories = solution.matrices.categories
-    if category not in categories:
-        known = ", ".join(categories) or "none"
-        raise UnknownNodeError(f"no direct impacts in category {category!r} (with data: {known})")
-    return int(categories.get_loc(category))
-
-
 def contributions(chain: SupplyChain | Solution, node: str, category: str) -> pd.DataFrame:
     """Where the total of ``node`` in ``category`` comes from: each node's own impacts.
 
@@ -181,7 +179,7 @@ def contributions(chain: SupplyChain | Solution, node: str, category: str) -> pd
         first; nodes contributing nothing are left out.
     """
     solution = _solution(chain)
-    c = _category_position(solution, category)
+    c = category_position(solution, category)
     x = _requirement_vector(solution, node)
     direct = x * solution.matrices.B[[c]].toarray().ravel()
     total = solution.H[node_position(solution, node), c]
@@ -210,7 +208,7 @@ def edge_contributions(chain: SupplyChain | Solution, node: str, category: str) 
         the edge). Largest first; edges carrying nothing are left out.
     """
     solution = _solution(chain)
-    c = _category_position(solution, category)
+    c = category_position(solution, category)
     x = _requirement_vector(solution, node)
     m = solution.matrices
     flow = x[m.edge_consumer] * m.edge_amount
@@ -259,7 +257,7 @@ def path_tree(
         off`` where the tree was stopped).
     """
     solution = _solution(chain)
-    c = _category_position(solution, category)
+    c = category_position(solution, category)
     root = node_position(solution, node)
     m = solution.matrices
     H = solution.H[:, c]
@@ -356,7 +354,7 @@ def trace_sections(
     category = category or main_category(solution)
     if category is None:
         return sections
-    c = _category_position(solution, category)
+    c = category_position(solution, category)
     if solution.H[node_position(solution, node), c] > 0:
         title = f"supply paths by share of {category} (cut off below {cutoff:g})"
         sections[title] = path_tree(solution, node, category, cutoff=cutoff)

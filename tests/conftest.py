@@ -11,6 +11,8 @@ from supplychain.model import from_tables
 
 PROJECT = Path(__file__).resolve().parent.parent
 
+collect_ignore = ["benchmarks"]  # a script to run by hand (see the README), not tests
+
 MINIMAL = {
     "nodes.csv": """\
         id,kind,unit
@@ -62,6 +64,19 @@ def impact(
 
 def make(nodes, edges=(), impacts=()):
     return from_tables(nodes=nodes, edges=list(edges), impacts=list(impacts), sources=SOURCES)
+
+
+def count_calls(monkeypatch, module, name: str) -> list[int]:
+    """Replace ``module.name`` by a spy that calls it and appends 1 per call to the list."""
+    calls: list[int] = []
+    original = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
 
 
 def write_graph(folder: Path, tables: dict[str, str]) -> Path:

@@ -27,12 +27,12 @@ def _ruff(*args):
 
 
 def test_ruff_check_is_clean():
-    result = _ruff("check", "supplychain", "tests", "benchmarks")
+    result = _ruff("check", "supplychain", "tests")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_is_clean():
-    result = _ruff("format", "--check", "supplychain", "tests", "benchmarks")
+    result = _ruff("format", "--check", "supplychain", "tests")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

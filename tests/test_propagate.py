@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import edge, impact, make, node
+from conftest import count_calls, edge, impact, make, node
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,9 +38,7 @@ SHARES = ["published_share", "estimated_share", "missing_share"]
 
 
 def value_of(frame: pd.DataFrame, node_: str, category: str = "gwp") -> float:
-    row = frame[(frame["node"] == node_) & (frame["category"] == category)]
-    assert len(row) == 1, f"expected one row for {node_}/{category}"
-    return float(row["value"].iloc[0])
+    return float(row_of(frame, node_, category)["value"])
 
 
 def row_of(frame: pd.DataFrame, node_: str, category: str = "gwp") -> pd.Series:
@@ -52,15 +50,7 @@ def row_of(frame: pd.DataFrame, node_: str, category: str = "gwp") -> pd.Series:
 @pytest.fixture
 def fallback_calls(monkeypatch) -> list[int]:
     """Counts the calls of the exact block solve (``solver._by_components``)."""
-    calls: list[int] = []
-    original = solver._by_components
-
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(solver, "_by_components", spy)
-    return calls
+    return count_calls(monkeypatch, solver, "_by_components")
 
 
 # --- chains and mixes -------------------------------------------------------------------
@@ -569,14 +559,7 @@ def test_deep_chain_uses_the_triangular_solve_and_matches_the_closed_form(monkey
     node k totals 1 + 0.999 + ... + 0.999^k = (1 - 0.999^(k+1)) / (1 - 0.999)."""
     n, r = 6000, 0.999
     assert n > solver._LEVELS_FOR_DIRECT
-    calls: list[int] = []
-    original = solver._triangular
-
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(solver, "_triangular", spy)
+    calls = count_calls(monkeypatch, solver, "_triangular")
     chain = make(
         [node(f"n{i}") for i in range(n)],
         [edge(f"n{i}", f"n{i + 1}", r) for i in range(n - 1)],

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import edge, impact, make, node
+from conftest import count_calls, edge, impact, make, node
 
 from supplychain import solver
 from supplychain.errors import DivergentLoopError, UnknownNodeError
@@ -172,14 +172,7 @@ def test_requirements_of_a_deep_chain(monkeypatch):
     """6000 nodes in a line, each taking 0.999 of the one before: the last takes
     0.999^(5999 - i) of node i (a triangular solve: deeper than _LEVELS_FOR_DIRECT)."""
     n, r = 6000, 0.999
-    calls: list[int] = []
-    original = solver._triangular
-
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(solver, "_triangular", spy)
+    calls = count_calls(monkeypatch, solver, "_triangular")
     chain = make(
         [node(f"n{i}") for i in range(n)],
         [edge(f"n{i}", f"n{i + 1}", r) for i in range(n - 1)],

@@ -33,8 +33,8 @@ How to run
 ----------
 From the project root (``PYTHONPATH=.`` unless the package is installed)::
 
-    python benchmarks/bench_propagation.py                     # 10^4, 10^5, 10^6: ~10 min
-    python benchmarks/bench_propagation.py --sizes 10000 100000 --skip-cli --json out.json
+    python tests/benchmarks/bench_propagation.py                     # 10^4, 10^5, 10^6: ~10 min
+    python tests/benchmarks/bench_propagation.py --sizes 10000 100000 --skip-cli --json out.json
 
 Caveats
 -------
@@ -75,7 +75,7 @@ import numpy as np  # noqa: E402  (after the thread settings, on purpose)
 import pandas as pd  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 # ------------------------------------------------------------------------------ the graph
 
