@@ -17,8 +17,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from supplychain import __version__
-from supplychain.errors import InvalidGraphError, SupplyChainError
+from supplychain.errors import InvalidDataError, InvalidGraphError, SupplyChainError
 from supplychain.io import (
     export_graphml,
     load,
@@ -27,6 +29,8 @@ from supplychain.io import (
     save_csv,
     save_json,
 )
+from supplychain.mixes import DEFAULT_YEAR, mine_layer, production_shares
+from supplychain.model import from_tables
 from supplychain.output import FORMATS, render_frame, render_problems, render_sections
 from supplychain.problems import problems_frame
 from supplychain.propagate import totals
@@ -135,6 +139,35 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace OUT if it exists (never the input)"
     )
 
+    mix = commands.add_parser(
+        "mix",
+        help="country sourcing mixes of materials, written from the production table in data/",
+    )
+    mix.add_argument(
+        "materials", nargs="+", metavar="MATERIAL", help="material ids, e.g. cobalt tantalum"
+    )
+    mix.add_argument(
+        "--year", type=int, default=DEFAULT_YEAR, help=f"production year (default {DEFAULT_YEAR})"
+    )
+    mix.add_argument(
+        "--min-share",
+        type=_share,
+        default=0.0,
+        metavar="SHARE",
+        help="fold countries below this share of world production into the rest of the world",
+    )
+    mix.add_argument(
+        "-o",
+        "--output",
+        metavar="FOLDER",
+        help="write the mining layer (mines, unknown origins, materials, their impacts, social"
+        " listings and sources) as a graph folder; without it, print the shares",
+    )
+    mix.add_argument(
+        "--overwrite", action="store_true", help="replace the tables in FOLDER if it has any"
+    )
+    _add_format(mix)
+
     graphs = commands.add_parser("graphs", help="list the shipped graphs")
     _add_format(graphs)
     return parser
@@ -204,6 +237,21 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mix(args: argparse.Namespace) -> int:
+    if args.output is None:
+        shares = [production_shares(m, args.year, args.min_share) for m in args.materials]
+        sys.stdout.write(render_frame(pd.concat(shares, ignore_index=True), args.format))
+        return 0
+    layer = mine_layer(args.materials, args.year, args.min_share)
+    chain = from_tables(Path(args.output).name or "mix", **layer)
+    save_csv(chain, Path(args.output), overwrite=args.overwrite)
+    sys.stderr.write(
+        f"wrote {args.output} (mining layer of {', '.join(args.materials)}:"
+        f" {len(chain.nodes)} nodes, {len(chain.edges)} edges)\n"
+    )
+    return 0
+
+
 def _graphs(args: argparse.Namespace) -> int:
     sys.stdout.write(render_frame(shipped_graphs_overview(), args.format))
     return 0
@@ -215,6 +263,7 @@ _COMMANDS = {
     "impacts": _impacts,
     "trace": _trace,
     "export": _export,
+    "mix": _mix,
     "graphs": _graphs,
 }
 
@@ -231,8 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidGraphError as error:
         sys.stderr.write(render_problems(list(error.problems)))
         errors = sum(p.is_error for p in error.problems)
+        what = "data table" if isinstance(error, InvalidDataError) else "graph"
         sys.stderr.write(
-            f"supplychain: the graph has {errors} error{'s' * (errors != 1)}; nothing was done\n"
+            f"supplychain: the {what} has {errors} error{'s' * (errors != 1)}; nothing was done\n"
         )
         return 1
     except SupplyChainError as error:

@@ -16,6 +16,7 @@ __all__ = [
     "SupplyChainError",
     "GraphNotFoundError",
     "InvalidGraphError",
+    "InvalidDataError",
     "UnitError",
     "UncertaintySyntaxError",
     "OutputExistsError",
@@ -41,6 +42,14 @@ class InvalidGraphError(SupplyChainError):
         first = errors[0].describe() if errors else "no details"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         super().__init__(f"invalid graph: {first}{more}")
+
+
+class InvalidDataError(InvalidGraphError):
+    """A reference data table (production, labour list ...) has errors; see ``problems``."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        super().__init__(problems)
+        self.args = (str(self.args[0]).replace("invalid graph", "invalid data table", 1),)
 
 
 class UnitError(SupplyChainError):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 __all__ = ["shipped_graphs_folder", "shipped_graph_names", "shipped_graph_path", "DEFAULT_GRAPH"]
 
-DEFAULT_GRAPH = "example"
+DEFAULT_GRAPH = "ai-inference"
 """The graph ``supplychain report`` runs on when given none."""
 
 _PACKAGE = Path(__file__).resolve().parent

@@ -112,16 +112,65 @@ def requirements(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     return frame.drop(columns="_kind").reset_index(drop=True)
 
 
-def _mine_materials(chain: SupplyChain) -> pd.Series:
-    """The material(s) each mine feeds directly, joined with '+' (by mine id)."""
+def _material_links(chain: SupplyChain) -> dict[str, list[str]]:
+    """For each material node, the material nodes it feeds (material -> material edges)."""
     kind = chain.nodes.set_index("id")["kind"]
-    edges = chain.edges[chain.edges["source"].map(kind).eq("mine")]
-    edges = edges[edges["target"].map(kind).eq("material")]
-    return edges.groupby("source")["target"].agg(lambda targets: "+".join(sorted(set(targets))))
+    edges = chain.edges[
+        chain.edges["source"].map(kind).eq("material")
+        & chain.edges["target"].map(kind).eq("material")
+    ]
+    return edges.groupby("source")["target"].agg(list).to_dict()
+
+
+def _used_materials(chain: SupplyChain) -> pd.Index:
+    """Material nodes as they are used: those that feed something other than a material.
+
+    A material that only feeds other materials (an unknown-origin pool, an ore before its
+    metal) is a form on the way, not a second material, so it is not counted twice.
+    """
+    kind = chain.nodes.set_index("id")["kind"]
+    edges = chain.edges[chain.edges["source"].map(kind).eq("material")]
+    used = edges.loc[~edges["target"].map(kind).eq("material"), "source"]
+    unused = chain.nodes.loc[(chain.nodes["kind"] == "material"), "id"]
+    unused = unused[~unused.isin(edges["source"])]  # end materials: nothing downstream
+    return pd.Index(used.unique()).union(pd.Index(unused))
+
+
+def _mine_materials(chain: SupplyChain, mines: pd.Series) -> pd.Series:
+    """The used material(s) each of ``mines`` ends up in, joined with '+' (by mine id).
+
+    Follows material -> material links (e.g. mine -> unknown-origin pool -> cobalt).
+    """
+    kind = chain.nodes.set_index("id")["kind"]
+    first = chain.edges[
+        chain.edges["source"].isin(mines) & chain.edges["target"].map(kind).eq("material")
+    ]
+    links, used = _material_links(chain), set(_used_materials(chain))
+
+    def end_materials(start: str) -> set[str]:
+        ends, seen, stack = set(), {start}, [start]
+        while stack:  # iterative walk: material chains may be long, and loops are allowed
+            material = stack.pop()
+            if material in used or material not in links:
+                ends.add(material)
+            for target in links.get(material, ()):
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+        return ends or {start}
+
+    ends = {t: end_materials(t) for t in first["target"].unique()}
+    return first.groupby("source")["target"].agg(
+        lambda targets: "+".join(sorted(set().union(*(ends[t] for t in targets))))
+    )
 
 
 def requirements_by_material(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     """The materials one unit of ``node`` takes, through all paths.
+
+    Only materials as they are used count: a material node that feeds nothing but other
+    materials (an unknown-origin pool, an ore before its metal) is not listed, so no
+    kilogram is counted twice.
 
     Returns
     -------
@@ -129,8 +178,11 @@ def requirements_by_material(chain: SupplyChain | Solution, node: str) -> pd.Dat
         Columns ``material`` (node id), ``name``, ``amount`` (in ``unit`` per unit of the
         traced node), ``unit``, ``transparency`` (of the material node); largest first.
     """
-    found = requirements(chain, node)
-    materials = found[found["kind"] == "material"]
+    solution = _solution(chain)
+    found = requirements(solution, node)
+    materials = found[
+        (found["kind"] == "material") & found["node"].isin(_used_materials(solution.chain))
+    ]
     frame = materials[["node", "name", "amount", "unit", "transparency"]].rename(
         columns={"node": "material"}
     )
@@ -151,7 +203,8 @@ def requirements_by_country(chain: SupplyChain | Solution, node: str) -> pd.Data
     solution = _solution(chain)
     found = requirements(solution, node)
     mines = found[found["kind"] == "mine"].copy()
-    mines["material"] = mines["node"].map(_mine_materials(solution.chain)).fillna("")
+    mines["material"] = mines["node"].map(_mine_materials(solution.chain, mines["node"]))
+    mines["material"] = mines["material"].fillna("")
     mines["country"] = mines["country"].replace("", UNKNOWN_COUNTRY)
     grouped = (
         mines.groupby(["material", "country", "unit"], sort=False)

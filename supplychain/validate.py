@@ -28,7 +28,7 @@ from supplychain.columns import TableProblems, check_table
 from supplychain.distributions import bounds_problem, parse_uncertainty
 from supplychain.errors import SupplyChainError
 from supplychain.problems import Problem, Severity
-from supplychain.schema import INDICATORS, ROW_MODELS, Transparency
+from supplychain.schema import INDICATORS, ROW_MODELS, Kind, Transparency
 from supplychain.units import rate_factor
 
 __all__ = ["check_graph", "CheckedTables", "MIX_TOLERANCE"]
@@ -428,6 +428,8 @@ def _mix_warnings(
 ) -> None:
     """Warn where several suppliers of one kind, in the consumer's own unit, add up to != 1.
 
+    Only sourcing is a mix: mines supplying anything, or materials supplying a material.
+    A bill of materials (metals in a board, parts in a device) need not add up to 1.
     ``supplier`` and ``consumer`` are positions of each edge's nodes in ``unique_nodes``
     (-1 where unknown); the sums run on integer keys with numpy.
     """
@@ -437,6 +439,14 @@ def _mix_warnings(
         return
     unit_code, units = pd.factorize(unique_nodes["unit"])
     kind_code, kinds = pd.factorize(unique_nodes["kind"])
+    node_kind = unique_nodes["kind"].to_numpy()
+    supplier_kind = np.where(known, node_kind[np.maximum(supplier, 0)], "")
+    consumer_kind = np.where(known, node_kind[np.maximum(consumer, 0)], "")
+    known &= (supplier_kind == Kind.MINE) | (
+        (supplier_kind == Kind.MATERIAL) & (consumer_kind == Kind.MATERIAL)
+    )
+    if not known.any():
+        return
     s, c, amount = supplier[known], consumer[known], amount[known]
     pair = unit_code[s] * len(units) + unit_code[c]
     pairs, pair_of_edge = np.unique(pair, return_inverse=True)

@@ -24,7 +24,7 @@ def run(capsys, *argv):
 def test_report_on_the_default_graph(capsys):
     code, out, err = run(capsys, "report")
     assert code == 0 and err == ""
-    assert "supplychain report: example" in out
+    assert "supplychain report: ai-inference" in out
     for title in ("nodes by kind", "transparency of the data", "sources", "validation warnings"):
         assert f"== {title}" in out
 
@@ -96,7 +96,7 @@ def test_unknown_path_names_the_shipped_graphs(capsys):
     assert code == 1
     assert err.strip() == (
         "supplychain: no-such-graph: no such file or folder, and no shipped graph of that name"
-        " (shipped: example)"
+        " (shipped: ai-inference, example, smart-speaker)"
     )
 
 
@@ -256,7 +256,7 @@ def test_a_loop_that_needs_itself_is_refused_by_name(capsys, tmp_path):
 
 
 def test_report_shows_headline_totals_and_hotspots(capsys):
-    code, out, _ = run(capsys, "report", "--format", "json")
+    code, out, _ = run(capsys, "report", "example", "--format", "json")
     sections = json.loads(out)
     (headline,) = [v for k, v in sections.items() if k.startswith("headline totals")]
     (spots,) = [v for k, v in sections.items() if k.startswith("hotspots")]

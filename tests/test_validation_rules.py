@@ -26,6 +26,7 @@ import pytest
 from supplychain.cli import main
 from supplychain.errors import GraphNotFoundError
 from supplychain.io import load, save_csv, validate
+from supplychain.model import from_tables
 from supplychain.problems import Problem, Severity
 
 # ----------------------------------------------------------------------------- the base graph
@@ -1418,3 +1419,24 @@ def test_cli_nonexistent_path(tmp_path, capsys):
     assert out == ""
     assert err.count("\n") == 1
     assert err.startswith(f"supplychain: {tmp_path / 'no-such-graph'}: no such file or folder")
+
+
+def test_a_bill_of_materials_is_no_sourcing_mix():
+    """Metals in a board and parts in a device need not add up to one unit per unit."""
+    chain = from_tables(
+        nodes=[
+            {"id": "copper", "kind": "material", "unit": "kg"},
+            {"id": "tin", "kind": "material", "unit": "kg"},
+            {"id": "board", "kind": "component", "unit": "kg"},
+            {"id": "fan", "kind": "component", "unit": "kg"},
+            {"id": "server", "kind": "device", "unit": "kg"},
+        ],
+        edges=[
+            {"source": "copper", "target": "board", "amount": 0.2},
+            {"source": "tin", "target": "board", "amount": 0.04},
+            {"source": "board", "target": "server", "amount": 3},
+            {"source": "fan", "target": "server", "amount": 2},
+        ],
+        impacts=[{"node": n, "category": "gwp", "value": 1} for n in ("copper", "tin", "fan")],
+    )
+    assert [w.code for w in chain.warnings] == []

@@ -1,0 +1,376 @@
+"""Sourcing mixes written from the production table, so that country mixes come from data.
+
+A material whose supplier is not disclosed is modelled as in DESIGN.md: the material node
+takes 1 kg per kg from an explicit **unknown-origin** node (transparency ``missing``), and
+that node's prior is the world production mix: one edge per producing country, in the
+shares of ``data/mine_production.csv``. Each country is a ``mine`` node (a country
+aggregate, not a named mine) that carries the cradle-to-gate impacts of the metal from
+``data/metal_impacts.csv`` and the listings of ``data/child_forced_labour.csv``.
+
+A user who learns part of the real origin adds an edge from the disclosed supplier into
+the material node and lowers the unknown-origin amount by the same share.
+
+Examples
+--------
+>>> shares = production_shares("cobalt", year=2025, min_share=0.05)
+>>> shares[["node", "share"]].round(3)
+                  node  share
+0    cobalt-mining-cod  0.731
+1    cobalt-mining-idn  0.140
+2  cobalt-mining-other  0.129
+>>> layer = mine_layer(["cobalt"], year=2025, min_share=0.05)
+>>> list(layer["edges"]["target"].unique())
+['cobalt-unknown-origin', 'cobalt']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from supplychain.errors import SupplyChainError
+from supplychain.reference import read_table
+from supplychain.schema import ROW_MODELS
+
+__all__ = ["production_shares", "mine_layer", "mine_node_id", "DEFAULT_YEAR"]
+
+DEFAULT_YEAR = 2025
+"""Production year of the mixes (USGS MCS 2026 estimates for 2025)."""
+
+_SHARE_COLUMNS = [
+    "material",
+    "node",
+    "country",
+    "country_name",
+    "production",
+    "unit",
+    "share",
+    "source",
+    "note",
+]
+
+
+def mine_node_id(material: str, country: str) -> str:
+    """Id of the country-aggregate mine node of ``material`` (``""`` country: the rest).
+
+    >>> mine_node_id("cobalt", "COD"), mine_node_id("cobalt", "")
+    ('cobalt-mining-cod', 'cobalt-mining-other')
+    """
+    return f"{material}-mining-{country.lower() or 'other'}"
+
+
+def _production_rows(production: pd.DataFrame, material: str, year: int) -> pd.DataFrame:
+    """The country and rest-of-world rows of ``material`` in ``year`` with a production > 0."""
+    rows = production[(production["material"] == material) & (production["year"] == year)]
+    if rows.empty:
+        known = sorted(production["material"].unique())
+        raise SupplyChainError(
+            f"mine_production.csv has no rows for material {material!r} in {year};"
+            f" materials: {', '.join(known)}"
+        )
+    listed = rows[rows["row_type"].isin(["country", "other"]) & (rows["production"] > 0)]
+    if listed.empty:
+        raise SupplyChainError(
+            f"mine_production.csv gives no production figure for {material!r} in {year}"
+            " (the figures are marked missing): no mix can be written from data"
+        )
+    return listed
+
+
+def production_shares(
+    material: str,
+    year: int = DEFAULT_YEAR,
+    min_share: float = 0.0,
+    production: pd.DataFrame | None = None,
+    countries: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Country shares of the world production of ``material`` in ``year``.
+
+    Shares are of the sum of the listed rows (countries plus USGS's "Other countries"),
+    so that they add up to exactly 1 (USGS world totals are rounded). Countries below
+    ``min_share`` are folded into the rest-of-world row.
+
+    Parameters
+    ----------
+    material : str
+        A material id of ``data/mine_production.csv`` (``cobalt``, ``rare-earths`` ...).
+    year : int
+        Production year.
+    min_share : float
+        Countries with a smaller share join the rest-of-world row (0: keep all).
+    production, countries : DataFrame, optional
+        The tables to use instead of the shipped ``mine_production`` and ``countries``.
+
+    Returns
+    -------
+    DataFrame
+        ``material, node, country, country_name, production, unit, share, source, note``:
+        one row per country (largest share first), then the rest of the world (country
+        ``""``) if any; ``production`` in ``unit`` (e.g. t of metal content); ``share``
+        a fraction (sums to 1).
+
+    Raises
+    ------
+    SupplyChainError
+        If the table has no production figure for the material and year.
+    """
+    production = read_table("mine_production") if production is None else production
+    countries = read_table("countries") if countries is None else countries
+    listed = _production_rows(production, material, year)
+    total = float(listed["production"].sum())
+    share = listed["production"].to_numpy(dtype=float) / total
+    is_country = (listed["row_type"] == "country").to_numpy() & (share >= min_share)
+    usual = countries["usgs_name"] if "usgs_name" in countries else countries["name"]
+    names = dict(zip(countries["iso3"], usual.where(usual != "", countries["name"]), strict=True))
+    kept = listed[is_country].assign(share=share[is_country])
+    kept = kept.sort_values(["share", "country"], ascending=[False, True], kind="stable")
+    unit = str(listed["unit"].iloc[0])
+    frame = pd.DataFrame(
+        {
+            "material": material,
+            "node": [mine_node_id(material, c) for c in kept["country"]],
+            "country": kept["country"].to_numpy(),
+            "country_name": [names.get(c, c) for c in kept["country"]],
+            "production": kept["production"].to_numpy(dtype=float),
+            "unit": unit,
+            "share": kept["share"].to_numpy(dtype=float),
+            "source": kept["source"].to_numpy(),
+            "note": "",
+        }
+    )
+    rest = listed[~is_country]
+    if not rest.empty:
+        folded = sorted(names.get(c, c) for c in rest["country"] if c)
+        has_other = (rest["row_type"] == "other").any()
+        parts = (['USGS "Other countries"'] if has_other else []) + folded
+        frame.loc[len(frame)] = {
+            "material": material,
+            "node": mine_node_id(material, ""),
+            "country": "",
+            "country_name": "rest of the world",
+            "production": float(rest["production"].sum()),
+            "unit": unit,
+            "share": float(share[~is_country].sum()),
+            "source": ";".join(sorted(set(rest["source"]))),
+            "note": "together: " + ", ".join(parts),
+        }
+    return frame[_SHARE_COLUMNS]
+
+
+def _without_figures(production: pd.DataFrame, material: str, year: int) -> bool:
+    """Whether the table lists ``material`` in ``year`` but gives no production figure."""
+    rows = production[(production["material"] == material) & (production["year"] == year)]
+    return not rows.empty and not (rows["production"] > 0).any()
+
+
+def _no_prior(material: str, unknown: str, production: pd.DataFrame) -> pd.DataFrame:
+    """The share table of a material without figures: all of it from the unknown origin."""
+    rows = production[production["material"] == material]
+    listed = not rows.empty
+    return pd.DataFrame(
+        {
+            "material": [material],
+            "node": [unknown],
+            "country": [""],
+            "country_name": ["unknown"],
+            "production": [np.nan],
+            "unit": [rows["unit"].iloc[0] if listed else "t"],
+            "share": [1.0],
+            "source": [rows["source"].iloc[0] if listed else ""],
+            "note": [
+                (rows["note"].iloc[0] or "marked missing")
+                if listed
+                else "the production table does not cover this material"
+            ],
+        }
+    )
+
+
+def _empty(table: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(ROW_MODELS[table].model_fields))
+
+
+def _labour_rows(
+    material: str, shares: pd.DataFrame, labour: pd.DataFrame, edition: str
+) -> list[dict]:
+    """Social rows: one ``high`` level per DOL listing of ``material`` in a mine's country."""
+    listed = labour[(labour["material"] == material) & labour["country"].isin(shares["country"])]
+    node_of = dict(zip(shares["country"], shares["node"], strict=True))
+    rows = []
+    for entry in listed.itertuples(index=False):
+        for indicator, column, words in (
+            ("child_labour", "child_labour", "Child Labor"),
+            ("forced_labour", "forced_labour", "Forced Labor"),
+        ):
+            if str(getattr(entry, column)).strip().lower() == "true":
+                rows.append(
+                    {
+                        "node": node_of[entry.country],
+                        "indicator": indicator,
+                        "level": "high",
+                        "transparency": "published",
+                        "source": entry.source,
+                        "note": f"Listed in the DOL list ({edition}): {entry.country_name},"
+                        f" {entry.good}, {words}. `high` is this project's reading of a"
+                        " listing, not a DOL rating; it applies to the country's production"
+                        " as a whole, not to every mine.",
+                    }
+                )
+    return rows
+
+
+def mine_layer(
+    materials: Iterable[str],
+    year: int = DEFAULT_YEAR,
+    min_share: float = 0.0,
+    allow_no_prior: bool = False,
+    impact_proxies: dict[str, str] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The graph tables of the mining layer of ``materials``, written from ``data/``.
+
+    For each material: a ``mine`` node per producing country (and one for the rest of the
+    world), an unknown-origin ``material`` node whose inputs are those mines in their
+    production shares (the prior), and the material node itself, which takes 1 kg per kg
+    from the unknown origin. Mines carry the metal's cradle-to-gate impacts and the DOL
+    listings of their country.
+
+    A material without production figures (gold and germanium in the shipped table) gets
+    an unknown-origin ``mine`` node with no prior mix; so does, with ``allow_no_prior``,
+    a material the table does not list at all (silver, palladium, aluminium ...).
+
+    ``impact_proxies`` maps a material without impact figures to one whose figures stand
+    in (e.g. ``{"rare-earths": "neodymium"}``); such rows are marked as proxies.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``nodes, edges, impacts, social, sources`` in the columns of the graph format
+        (see :mod:`supplychain.schema`); load them with
+        :func:`supplychain.model.from_tables`.
+
+    Raises
+    ------
+    SupplyChainError
+        If a material has no production figures.
+    """
+    production, countries = read_table("mine_production"), read_table("countries")
+    metals, labour = read_table("metal_impacts"), read_table("child_forced_labour")
+    bibliography = read_table("sources")
+    tables: dict[str, list[dict]] = {t: [] for t in ("nodes", "edges", "impacts", "social")}
+    for material in dict.fromkeys(materials):
+        unknown = f"{material}-unknown-origin"
+        label = material.replace("-", " ").capitalize()
+        unlisted = allow_no_prior and not (production["material"] == material).any()
+        if unlisted or _without_figures(production, material, year):
+            shares = _no_prior(material, unknown, production)
+        else:
+            shares = production_shares(material, year, min_share, production, countries)
+        for row in shares[shares["node"] != unknown].itertuples(index=False):
+            where = row.country_name if row.country else "rest of the world"
+            tables["nodes"].append(
+                {
+                    "id": row.node,
+                    "kind": "mine",
+                    "unit": "kg",
+                    "name": f"{label} mining, {where} (country aggregate)",
+                    "country": row.country,
+                    "transparency": "published",
+                    "source": row.source,
+                    "note": (
+                        f"All mine output of the country, {row.production:.6g} {row.unit}"
+                        f" in {year}; no individual mine is modelled."
+                        if row.country
+                        else f"Mine output not attributed to a listed country ({row.note})."
+                    ),
+                }
+            )
+            tables["edges"].append(
+                {
+                    "source": row.node,
+                    "target": unknown,
+                    "amount": row.share,
+                    "unit": "kg",
+                    "transparency": "estimated",
+                    "source_ref": row.source,
+                    "note": f"Share of world production in {year}: {row.production:.6g} of"
+                    f" {shares['production'].sum():.6g} {row.unit} listed. The world mix is"
+                    " the prior for an origin no supplier disclosed.",
+                }
+            )
+        prior = shares["node"].iloc[0] != unknown
+        tables["nodes"] += [
+            {
+                "id": unknown,
+                "kind": "material" if prior else "mine",
+                "unit": "kg",
+                "name": f"{label}, origin not disclosed"
+                + (" (world production mix as prior)" if prior else " (no prior)"),
+                "transparency": "missing",
+                "note": "No supplier or smelter disclosed where this material comes from;"
+                + (
+                    f" its inputs are the world production shares of {year}, a prior, not a"
+                    " fact about this supply chain."
+                    if prior
+                    else f" data/mine_production.csv has no production figures for {year}"
+                    f" either ({shares['note'].iloc[0]}), so there is no prior mix: the node"
+                    " stands for mines in unknown countries."
+                ),
+            },
+            {
+                "id": material,
+                "kind": "material",
+                "unit": "kg",
+                "name": f"{label} (as used by the components)",
+                "transparency": "estimated",
+                "source": shares["source"].iloc[0],
+                "note": "The material as bought: disclosed suppliers would enter here as"
+                " edges beside the unknown origin.",
+            },
+        ]
+        tables["edges"].append(
+            {
+                "source": unknown,
+                "target": material,
+                "amount": 1.0,
+                "unit": "kg",
+                "transparency": "missing",
+                "note": "No supplier disclosed: all of it is of unknown origin.",
+            }
+        )
+        proxy = (impact_proxies or {}).get(material)
+        metal = metals[metals["material"] == (proxy or material)]
+        stands_in = f"{proxy} standing in for {material}, " if proxy else ""
+        for row in shares.itertuples(index=False):
+            for category in ("gwp", "energy"):
+                if metal.empty or np.isnan(metal[category].iloc[0]):
+                    continue
+                tables["impacts"].append(
+                    {
+                        "node": row.node,
+                        "category": category,
+                        "value": float(metal[category].iloc[0]),
+                        "unit": metal[f"{category}_unit"].iloc[0],
+                        "transparency": "estimated",
+                        "source": metal["source"].iloc[0],
+                        "note": "Cradle-to-gate global average of the refined metal ("
+                        f"{stands_in}check: {metal['check'].iloc[0]}), standing in for this"
+                        " country's production.",
+                    }
+                )
+        edition = ", ".join(sorted(set(labour["edition"]))) if "edition" in labour else ""
+        tables["social"] += _labour_rows(material, shares, labour, edition)
+    frames = {
+        table: pd.DataFrame.from_records(rows, columns=list(ROW_MODELS[table].model_fields))
+        if rows
+        else _empty(table)
+        for table, rows in tables.items()
+    }
+    cited = set()
+    for table, column in (("nodes", "source"), ("edges", "source_ref"), ("impacts", "source")):
+        cited |= {s for text in frames[table][column].fillna("") for s in text.split(";") if s}
+    cited |= set(frames["social"]["source"])
+    sources = bibliography[bibliography["id"].isin(cited)].reset_index(drop=True)
+    frames["sources"] = sources.assign(year=sources["year"].astype("Int64"))
+    return frames
