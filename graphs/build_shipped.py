@@ -741,8 +741,8 @@ def smart_speaker() -> dict[str, pd.DataFrame]:
         service,
         1.0,
         unit="1000 queries",
-        transparency="estimated",
-        note="Every spoken query is processed in the cloud.",
+        transparency="missing",
+        note="Modelling assumption, no source: every spoken query is processed in the cloud.",
     )
     subtract_materials(graph, read_table("metal_impacts"))
     materials = [
