@@ -18,7 +18,7 @@ Examples
 0    cobalt-mining-cod  0.731
 1    cobalt-mining-idn  0.140
 2  cobalt-mining-other  0.129
->>> layer = mine_layer(["cobalt"], year=2025, min_share=0.05)
+>>> layer = mine_layer(["cobalt"], min_share=0.05)
 >>> list(layer["edges"]["target"].unique())
 ['cobalt-unknown-origin', 'cobalt']
 """
@@ -36,8 +36,9 @@ from supplychain.schema import ROW_MODELS
 
 __all__ = ["production_shares", "mine_layer", "mine_node_id", "DEFAULT_YEAR"]
 
-DEFAULT_YEAR = 2025
-"""Production year of the mixes (USGS MCS 2026 estimates for 2025)."""
+DEFAULT_YEAR = 2024
+"""Production year of the mixes: the latest with reported, not estimated, USGS figures
+(MCS 2026), and the year of the named mines' reports."""
 
 _SHARE_COLUMNS = [
     "material",
@@ -49,6 +50,7 @@ _SHARE_COLUMNS = [
     "share",
     "source",
     "note",
+    "site",
 ]
 
 
@@ -85,12 +87,15 @@ def production_shares(
     min_share: float = 0.0,
     production: pd.DataFrame | None = None,
     countries: pd.DataFrame | None = None,
+    sites: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Country shares of the world production of ``material`` in ``year``.
 
     Shares are of the sum of the listed rows (countries plus USGS's "Other countries"),
     so that they add up to exactly 1 (USGS world totals are rounded). Countries below
-    ``min_share`` are folded into the rest-of-world row.
+    ``min_share`` are folded into the rest-of-world row. A named mine of
+    ``data/mine_sites.csv`` with a comparable figure for the same year becomes a row of
+    its own, carved out of its country's row.
 
     Parameters
     ----------
@@ -100,16 +105,17 @@ def production_shares(
         Production year.
     min_share : float
         Countries with a smaller share join the rest-of-world row (0: keep all).
-    production, countries : DataFrame, optional
-        The tables to use instead of the shipped ``mine_production`` and ``countries``.
+    production, countries, sites : DataFrame, optional
+        The tables to use instead of the shipped ``mine_production``, ``countries`` and
+        ``mine_sites``.
 
     Returns
     -------
     DataFrame
-        ``material, node, country, country_name, production, unit, share, source, note``:
-        one row per country (largest share first), then the rest of the world (country
-        ``""``) if any; ``production`` in ``unit`` (e.g. t of metal content); ``share``
-        a fraction (sums to 1).
+        ``material, node, country, country_name, production, unit, share, source, note,
+        site``: one row per named mine and per country (largest share first), then the
+        rest of the world (country ``""``) if any; ``production`` in ``unit`` (e.g. t of
+        metal content); ``share`` a fraction (sums to 1); ``site`` true for a named mine.
 
     Raises
     ------
@@ -118,10 +124,16 @@ def production_shares(
     """
     production = read_table("mine_production") if production is None else production
     countries = read_table("countries") if countries is None else countries
-    listed = _production_rows(production, material, year)
+    sites = read_table("mine_sites") if sites is None else sites
+    listed = _production_rows(production, material, year).copy()
+    named = _named_sites(sites, listed, material, year)
+    carved = named.groupby("country")["production"].sum()
+    listed["production"] -= listed["country"].map(carved).fillna(0).to_numpy()
+    listed = pd.concat([listed, named], ignore_index=True)
     total = float(listed["production"].sum())
     share = listed["production"].to_numpy(dtype=float) / total
-    is_country = (listed["row_type"] == "country").to_numpy() & (share >= min_share)
+    is_site = (listed["row_type"] == "site").to_numpy()
+    is_country = (listed["row_type"] == "country").to_numpy() & (share >= min_share) | is_site
     usual = countries["usgs_name"] if "usgs_name" in countries else countries["name"]
     names = dict(zip(countries["iso3"], usual.where(usual != "", countries["name"]), strict=True))
     kept = listed[is_country].assign(share=share[is_country])
@@ -130,14 +142,24 @@ def production_shares(
     frame = pd.DataFrame(
         {
             "material": material,
-            "node": [mine_node_id(material, c) for c in kept["country"]],
+            "node": np.where(
+                kept["row_type"] == "site",
+                kept.get("id", ""),
+                [mine_node_id(material, c) for c in kept["country"]],
+            ),
             "country": kept["country"].to_numpy(),
             "country_name": [names.get(c, c) for c in kept["country"]],
             "production": kept["production"].to_numpy(dtype=float),
             "unit": unit,
             "share": kept["share"].to_numpy(dtype=float),
             "source": kept["source"].to_numpy(),
-            "note": "",
+            "note": np.where(
+                kept["country"].isin(carved.index) & (kept["row_type"] == "country"),
+                "after the named mines of the country are taken out (the rest may be"
+                " rounding where USGS rounds)",
+                "",
+            ),
+            "site": (kept["row_type"] == "site").to_numpy(),
         }
     )
     rest = listed[~is_country]
@@ -155,8 +177,37 @@ def production_shares(
             "share": float(share[~is_country].sum()),
             "source": ";".join(sorted(set(rest["source"]))),
             "note": "together: " + ", ".join(parts),
+            "site": False,
         }
     return frame[_SHARE_COLUMNS]
+
+
+def _named_sites(
+    sites: pd.DataFrame, listed: pd.DataFrame, material: str, year: int
+) -> pd.DataFrame:
+    """The comparable named mines of ``material`` in ``year``, as production rows.
+
+    Raises
+    ------
+    SupplyChainError
+        If the named mines of a country produce more than the country's row.
+    """
+    chosen = sites[
+        (sites["material"] == material)
+        & (sites["year"] == year)
+        & (sites["comparable"].str.lower() == "true")
+    ]
+    rows = chosen.assign(row_type="site")[
+        ["id", "material", "country", "year", "production", "unit", "row_type", "source"]
+    ]
+    country = listed.set_index("country")["production"]
+    for place, made in rows.groupby("country")["production"].sum().items():
+        if place not in country.index or made > country[place]:
+            raise SupplyChainError(
+                f"mine_sites.csv: the named {material} mines of {place} produce {made:g}"
+                f" in {year}, more than mine_production.csv gives for the country"
+            )
+    return rows
 
 
 def _without_figures(production: pd.DataFrame, material: str, year: int) -> bool:
@@ -184,8 +235,30 @@ def _no_prior(material: str, unknown: str, production: pd.DataFrame) -> pd.DataF
                 if listed
                 else "the production table does not cover this material"
             ],
+            "site": [False],
         }
     )
+
+
+def _site_node(sites: pd.DataFrame, node: str, material: str, year: int) -> dict:
+    """The node of a named mine, from its row of ``data/mine_sites.csv``."""
+    site = sites[sites["id"] == node].iloc[0]
+    located = np.isfinite(site["lat"]) and np.isfinite(site["lon"])
+    return {
+        "id": node,
+        "kind": "mine",
+        "unit": "kg",
+        "name": f"{site['name']} ({material.replace('-', ' ')} mine)",
+        "country": site["country"],
+        "lat": float(site["lat"]) if located else None,
+        "lon": float(site["lon"]) if located else None,
+        "transparency": site["transparency"],
+        "source": site["source"],
+        "note": f"{site['production']:.6g} {site['unit']} ({site['basis']}) in {year}, carved"
+        " out of its country's production. The DOL list names countries, not mines, so its"
+        " listings are not applied to this site.",
+        "operator": site["operator"],
+    }
 
 
 def _empty(table: str) -> pd.DataFrame:
@@ -195,7 +268,11 @@ def _empty(table: str) -> pd.DataFrame:
 def _labour_rows(
     material: str, shares: pd.DataFrame, labour: pd.DataFrame, edition: str
 ) -> list[dict]:
-    """Social rows: one ``high`` level per DOL listing of ``material`` in a mine's country."""
+    """Social rows: one ``high`` level per DOL listing of ``material`` in a mine's country.
+
+    The list names countries, not mines: it goes on the country node, not on a named mine.
+    """
+    shares = shares[~shares["site"]]
     listed = labour[(labour["material"] == material) & labour["country"].isin(shares["country"])]
     node_of = dict(zip(shares["country"], shares["node"], strict=True))
     rows = []
@@ -256,6 +333,7 @@ def mine_layer(
         If a material has no production figures.
     """
     production, countries = read_table("mine_production"), read_table("countries")
+    sites = read_table("mine_sites")
     metals, labour = read_table("metal_impacts"), read_table("child_forced_labour")
     bibliography = read_table("sources")
     tables: dict[str, list[dict]] = {t: [] for t in ("nodes", "edges", "impacts", "social")}
@@ -266,26 +344,31 @@ def mine_layer(
         if unlisted or _without_figures(production, material, year):
             shares = _no_prior(material, unknown, production)
         else:
-            shares = production_shares(material, year, min_share, production, countries)
+            shares = production_shares(material, year, min_share, production, countries, sites)
         for row in shares[shares["node"] != unknown].itertuples(index=False):
             where = row.country_name if row.country else "rest of the world"
-            tables["nodes"].append(
-                {
-                    "id": row.node,
-                    "kind": "mine",
-                    "unit": "kg",
-                    "name": f"{label} mining, {where} (country aggregate)",
-                    "country": row.country,
-                    "transparency": "published",
-                    "source": row.source,
-                    "note": (
-                        f"All mine output of the country, {row.production:.6g} {row.unit}"
-                        f" in {year}; no individual mine is modelled."
-                        if row.country
-                        else f"Mine output not attributed to a listed country ({row.note})."
-                    ),
-                }
-            )
+            if row.site:
+                tables["nodes"].append(_site_node(sites, row.node, material, year))
+            else:
+                whole = "The rest of the" if row.note else "All"
+                tables["nodes"].append(
+                    {
+                        "id": row.node,
+                        "kind": "mine",
+                        "unit": "kg",
+                        "name": f"{label} mining, {where} (country aggregate)",
+                        "country": row.country,
+                        "transparency": "published",
+                        "source": row.source,
+                        "note": (
+                            f"{whole} mine output of the country, {row.production:.6g}"
+                            f" {row.unit} in {year}; no individual mine is modelled here."
+                            if row.country
+                            else f"Mine output not attributed to a listed country ({row.note})."
+                        ),
+                    }
+                )
+            totals_source = ";".join(sorted(set(shares.loc[~shares["site"], "source"])))
             tables["edges"].append(
                 {
                     "source": row.node,
@@ -293,7 +376,7 @@ def mine_layer(
                     "amount": row.share,
                     "unit": "kg",
                     "transparency": "estimated",
-                    "source_ref": row.source,
+                    "source_ref": f"{row.source};{totals_source}" if row.site else row.source,
                     "note": f"Share of world production in {year}: {row.production:.6g} of"
                     f" {shares['production'].sum():.6g} {row.unit} listed. The world mix is"
                     " the prior for an origin no supplier disclosed.",

@@ -39,6 +39,10 @@ DATA_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (),
     ),
     "countries": (("iso3", "name"), ()),
+    "mine_sites": (
+        ("id", "material", "country", "year", "production", "unit", "comparable", "source"),
+        ("lat", "lon", "year", "production"),
+    ),
     "electricity": (("zone", "quantity", "value", "unit", "source"), ("value",)),
     "inference_energy_by_task": (
         ("task_id", "mean_kwh_per_1000_queries", "source"),

@@ -17,13 +17,13 @@ COUNTRIES = pd.DataFrame({"iso3": ["AAA", "BBB", "CCC"], "name": ["Aland", "Blan
 
 
 def production(*rows):
-    """A production table of (country, row_type, tonnes) rows for material ``m`` in 2025."""
+    """A production table of (country, row_type, tonnes) rows for material ``m`` in 2024."""
     return pd.DataFrame(
         [
             {
                 "material": "m",
                 "country": c,
-                "year": 2025,
+                "year": 2024,
                 "production": t,
                 "unit": "t",
                 "row_type": r,
@@ -82,11 +82,11 @@ def test_shipped_cobalt_mix_is_the_usgs_table():
 
 
 def test_the_mining_layer_loads_and_traces_cobalt_to_its_countries():
-    layer = mine_layer(["cobalt", "tantalum"], min_share=0.05)
+    layer = mine_layer(["cobalt", "tantalum"], year=2025, min_share=0.05)
     chain = from_tables(**layer)
     assert not [w for w in chain.warnings if w.is_error]
     by_country = requirements_by_country(chain, "cobalt").set_index("country")
-    assert by_country.loc["COD", "amount"] == pytest.approx(230_000 / 314_600)
+    assert by_country.loc["COD", "amount"] == pytest.approx(230_000 / 314_600)  # no site in 2025
     assert by_country["amount"].sum() == pytest.approx(1)
     assert set(layer["sources"]["id"]) >= set(layer["edges"]["source_ref"].dropna()) - {""}
 
@@ -148,3 +148,46 @@ def test_a_bad_production_figure_is_named_with_file_row_and_column(tmp_path):
         "mine_production.csv, row 3, column production, value '1.2.3': expected a finite"
         " number (or an empty cell)"
     )
+
+
+def sites(*rows):
+    """A mine_sites table of (id, country, tonnes, comparable) rows for ``m`` in 2024."""
+    return pd.DataFrame(
+        [
+            {"id": i, "material": "m", "country": c, "year": 2024, "production": t,
+             "unit": "t", "comparable": ok, "source": "site-report"}
+            for i, c, t, ok in rows
+        ]
+    )  # fmt: skip
+
+
+def test_a_named_mine_is_carved_out_of_its_country():
+    table = production(("AAA", "country", 60.0), ("BBB", "country", 40.0))
+    named = sites(("m-mine-big", "AAA", 45.0, "true"), ("m-mine-vague", "BBB", 30.0, "false"))
+    shares = production_shares("m", production=table, countries=COUNTRIES, sites=named)
+    found = shares.set_index("node")
+    assert found.loc["m-mine-big", "share"] == 0.45 and found.loc["m-mine-big", "site"]
+    assert found.loc["m-mining-aaa", "production"] == 15.0  # 60 - 45
+    assert found.loc["m-mining-bbb", "share"] == 0.4  # not comparable: left in the country
+    assert "m-mine-vague" not in found.index
+    assert shares["share"].sum() == pytest.approx(1)
+
+
+def test_a_named_mine_larger_than_its_country_is_refused():
+    table = production(("AAA", "country", 10.0))
+    named = sites(("m-mine-big", "AAA", 45.0, "true"))
+    with pytest.raises(SupplyChainError, match="named m mines of AAA produce 45"):
+        production_shares("m", production=table, countries=COUNTRIES, sites=named)
+
+
+def test_shipped_named_mines_become_nodes_without_country_listings():
+    layer = mine_layer(["cobalt"])
+    nodes = layer["nodes"].set_index("id")
+    assert nodes.loc["cobalt-mine-tfm-kfm", "operator"].startswith("CMOC")
+    assert nodes.loc["cobalt-mine-tfm-kfm", "transparency"] == "disclosed"
+    edges = layer["edges"].set_index("source")
+    tfm = edges.loc["cobalt-mine-tfm-kfm"]
+    assert tfm["amount"] == pytest.approx(114_165 / 301_590)  # CMOC 2024 / USGS listed rows
+    assert tfm["source_ref"] == "ms-cmoc-2024-results;usgs-mcs2026-cobalt"
+    assert "cobalt-mine-tfm-kfm" not in set(layer["social"]["node"])
+    assert "cobalt-mining-cod" in set(layer["social"]["node"])
