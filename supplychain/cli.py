@@ -33,11 +33,21 @@ from supplychain.mixes import DEFAULT_YEAR, mine_layer, production_shares
 from supplychain.model import from_tables
 from supplychain.output import FORMATS, render_frame, render_problems, render_sections
 from supplychain.problems import problems_frame
-from supplychain.propagate import totals
+from supplychain.propagate import category_position, solve_chain, totals
 from supplychain.report import report_sections
 from supplychain.shipped import DEFAULT_GRAPH
 from supplychain.summary import shipped_graphs_overview
-from supplychain.trace import DEFAULT_CUTOFF, trace_sections
+from supplychain.trace import DEFAULT_CUTOFF, main_category, trace_sections
+from supplychain.uncertainty import (
+    DEFAULT_PERCENTILES,
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    monte_carlo,
+    sensitivity,
+    timed_progress,
+    uncertainty_summary,
+    upstream_parameters,
+)
 
 __all__ = ["main"]
 
@@ -52,6 +62,28 @@ def _share(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a share in [0, 1)")
+    return value
+
+
+def _count(text: str) -> int:
+    """A number of samples: an integer of at least 2."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 2 samples are needed")
+    return value
+
+
+def _percentile(text: str) -> float:
+    """A percentile between 0 and 100."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentile in [0, 100]")
     return value
 
 
@@ -113,6 +145,42 @@ def _parser() -> argparse.ArgumentParser:
         "--category", metavar="C", help="path tree and hotspots in this category (default: gwp)"
     )
     _add_format(trace)
+
+    spread = commands.add_parser(
+        "uncertainty",
+        help="Monte Carlo: mean, median, spread and percentiles of totals; what drives them",
+    )
+    spread.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    spread.add_argument(
+        "--node", metavar="ID", help="only this node, and the parameters that drive its spread"
+    )
+    spread.add_argument("--category", metavar="C", help="only this category (e.g. gwp)")
+    spread.add_argument(
+        "--samples",
+        type=_count,
+        default=DEFAULT_SAMPLES,
+        metavar="N",
+        help=f"number of samples (default {DEFAULT_SAMPLES})",
+    )
+    spread.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    spread.add_argument(
+        "--percentiles",
+        type=_percentile,
+        nargs="+",
+        default=list(DEFAULT_PERCENTILES),
+        metavar="P",
+        help="percentiles to report (default 5 95)",
+    )
+    spread.add_argument(
+        "--top",
+        type=int,
+        default=10,
+        metavar="N",
+        help="with --node: the N parameters that drive most of the spread (0: all; default 10)",
+    )
+    _add_format(spread)
 
     validate = commands.add_parser("validate", help="check a graph: every error and warning")
     validate.add_argument("path", metavar="PATH", help=_PATH_HELP)
@@ -211,6 +279,28 @@ def _impacts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _uncertainty(args: argparse.Namespace) -> int:
+    chain = load(args.path)
+    nodes = [args.node] if args.node else None
+    keep = upstream_parameters(chain, args.node) if args.node else ()
+    progress = timed_progress(sys.stderr.write) if sys.stderr.isatty() else None
+    mc = monte_carlo(chain, args.samples, args.seed, nodes, keep, progress)
+    found = uncertainty_summary(mc, args.percentiles)
+    if args.category:
+        category_position(mc.categories, args.category)  # names an unknown category
+        found = found[found["category"] == args.category].reset_index(drop=True)
+    title = f"uncertainty of totals per unit ({args.samples} samples, seed {args.seed})"
+    sections = {title: found}
+    if args.node and len(mc.categories):
+        category = args.category or main_category(solve_chain(chain, opacity=False))
+        drivers = sensitivity(mc, args.node, category)
+        if args.top:
+            drivers = drivers.head(args.top)
+        sections[f"what drives the spread of {args.node} in {category}"] = drivers
+    sys.stdout.write(render_sections(sections, args.format))
+    return 0
+
+
 def _trace(args: argparse.Namespace) -> int:
     sections = trace_sections(
         load(args.path), args.node, by=args.by, category=args.category, cutoff=args.cutoff
@@ -262,6 +352,7 @@ _COMMANDS = {
     "report": _report,
     "impacts": _impacts,
     "trace": _trace,
+    "uncertainty": _uncertainty,
     "export": _export,
     "mix": _mix,
     "graphs": _graphs,

@@ -199,9 +199,10 @@ def totals(
     return frame[TOTALS_COLUMNS]
 
 
-def node_position(solution: Solution, node: str) -> int:
-    """Position of ``node`` in the matrices; raises UnknownNodeError with a hint."""
-    nodes = solution.matrices.nodes
+def node_position(solution: Solution | pd.Index, node: str) -> int:
+    """Position of ``node`` in the matrices (or in an index of node ids); raises
+    UnknownNodeError with a hint."""
+    nodes = solution if isinstance(solution, pd.Index) else solution.matrices.nodes
     if node not in nodes:
         close = difflib.get_close_matches(node, list(nodes[:100_000]), n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
@@ -209,9 +210,10 @@ def node_position(solution: Solution, node: str) -> int:
     return int(nodes.get_loc(node))
 
 
-def category_position(solution: Solution, category: str) -> int:
-    """Row of ``category`` in the matrices; raises UnknownNodeError naming those with data."""
-    categories = solution.matrices.categories
+def category_position(solution: Solution | pd.Index, category: str) -> int:
+    """Row of ``category`` in the matrices (or in an index of categories); raises
+    UnknownNodeError naming those with data."""
+    categories = solution if isinstance(solution, pd.Index) else solution.matrices.categories
     if category not in categories:
         known = ", ".join(categories) or "none"
         raise UnknownNodeError(f"no direct impacts in category {category!r} (with data: {known})")

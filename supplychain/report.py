@@ -2,8 +2,9 @@
 
 The report is a sequence of titled tables: what the graph holds
 (:mod:`supplychain.summary`), the headline totals of its services and devices with their
-opacity, and the hotspots behind them. Each later capability (uncertainty, social risk,
-data gaps) adds its own sections.
+opacity and their P5-P95 range (a Monte Carlo run of :data:`REPORT_SAMPLES` samples, seed
+:data:`supplychain.uncertainty.DEFAULT_SEED`), and the hotspots behind them. Each later
+capability (social risk, data gaps) adds its own sections.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, solve_chain, totals
 from supplychain.summary import summary_sections
 from supplychain.trace import contributions, main_category
+from supplychain.uncertainty import DEFAULT_SEED, monte_carlo, uncertainty_summary
 
 __all__ = ["report_sections", "headline_nodes", "headline_totals", "hotspots"]
 
 HEADLINE_KINDS = ("service", "device")
 MAX_HEADLINE_NODES = 20
 HOTSPOTS_PER_NODE = 3
+REPORT_SAMPLES = 1000
 
 
 def headline_nodes(solution: Solution) -> list[str]:
@@ -36,16 +39,29 @@ def headline_nodes(solution: Solution) -> list[str]:
     return chosen[:MAX_HEADLINE_NODES]
 
 
-def headline_totals(solution: Solution) -> pd.DataFrame:
-    """Totals with opacity of the headline nodes, every category with data.
+def headline_totals(solution: Solution, samples: int = REPORT_SAMPLES) -> pd.DataFrame:
+    """Totals with opacity and P5-P95 of the headline nodes, every category with data.
 
-    Columns as :func:`supplychain.propagate.totals`.
+    Columns as :func:`supplychain.propagate.totals`, with ``p5`` and ``p95`` (Monte
+    Carlo, ``samples`` samples, seed :data:`~supplychain.uncertainty.DEFAULT_SEED`) after
+    ``value``.
     """
     everything = totals(solution)
     chosen = headline_nodes(solution)
     rank = everything["node"].map({node: i for i, node in enumerate(chosen)})
     picked = everything[rank.notna()].assign(_rank=rank)
-    return picked.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+    picked = picked.sort_values("_rank", kind="stable").drop(columns="_rank")
+    if chosen:
+        spread = uncertainty_summary(
+            monte_carlo(solution.chain, samples, DEFAULT_SEED, nodes=chosen)
+        )[["node", "category", "p5", "p95"]]
+        picked = picked.merge(spread, on=["node", "category"], how="left")
+    else:
+        picked = picked.assign(p5=pd.Series(dtype=float), p95=pd.Series(dtype=float))
+    columns = list(picked.columns)
+    for name in ("p95", "p5"):
+        columns.insert(columns.index("value") + 1, columns.pop(columns.index(name)))
+    return picked[columns].reset_index(drop=True)
 
 
 def hotspots(solution: Solution, top: int = HOTSPOTS_PER_NODE) -> pd.DataFrame:
@@ -74,8 +90,8 @@ def report_sections(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     solution = solve_chain(chain)
     sections = summary_sections(chain)
     warnings = sections.pop("validation warnings")
-    sections["headline totals per unit (services and devices), with opacity"] = headline_totals(
-        solution
+    sections["headline totals per unit (services and devices), with P5-P95 and opacity"] = (
+        headline_totals(solution)
     )
     category = main_category(solution)
     sections[f"hotspots: largest own contributions to {category or 'no category'}"] = hotspots(

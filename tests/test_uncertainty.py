@@ -1,0 +1,276 @@
+"""Monte Carlo: known answers, reproducibility, mixes, loops, sensitivity, the command."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from conftest import SOURCES, edge, impact, make, node
+
+import supplychain.uncertainty as unc
+from supplychain.cli import main
+from supplychain.errors import DivergentLoopError, SupplyChainError, UnknownNodeError
+from supplychain.io import load
+from supplychain.model import from_tables
+from supplychain.propagate import totals
+from supplychain.uncertainty import (
+    DEFAULT_GSD,
+    draw,
+    monte_carlo,
+    parameters,
+    sensitivity,
+    uncertainty_summary,
+    upstream_parameters,
+)
+
+
+def total_of(mc, node_id: str, category: str = "gwp") -> np.ndarray:
+    return mc.results[mc.nodes.get_loc(node_id), mc.categories.get_loc(category)]
+
+
+def chain_of_two(edge_spread: str, impact_spread: str, level: str = "published"):
+    """ore -> metal, 2 kg per kg; ore emits 3 kg CO2e per kg: metal's total is 6."""
+    return make(
+        [node("ore", "mine"), node("metal")],
+        [edge("ore", "metal", 2, level, uncertainty=edge_spread)],
+        [impact("ore", 3, transparency=level, uncertainty=impact_spread)],
+    )
+
+
+def test_a_product_of_lognormals_has_the_known_median_and_gsd():
+    mc = monte_carlo(chain_of_two("lognormal(1.3)", "lognormal(1.5)"), samples=40_000, seed=3)
+    metal = total_of(mc, "metal")
+    expected_sigma = math.hypot(math.log(1.3), math.log(1.5))
+    assert np.median(metal) == pytest.approx(6, rel=0.02)
+    assert np.log(metal).std() == pytest.approx(expected_sigma, rel=0.02)
+
+
+def test_a_sum_of_normals_has_the_known_variance():
+    chain = make(
+        [node("a", "mine"), node("b"), node("c", "component")],
+        [
+            edge("a", "c", 1, uncertainty="normal(sd=0)"),
+            edge("b", "c", 1, uncertainty="normal(sd=0)"),
+        ],
+        [impact("a", 10, uncertainty="normal(sd=0.3)"), impact("b", 20, uncertainty="normal(0.4)")],
+    )
+    c = total_of(monte_carlo(chain, samples=40_000, seed=4), "c")
+    assert c.mean() == pytest.approx(30, rel=0.002)
+    assert c.std() == pytest.approx(0.5, rel=0.02)  # sqrt(0.3^2 + 0.4^2)
+
+
+def test_less_transparency_means_a_wider_spread():
+    spreads = {}
+    for level in ("disclosed", "missing"):
+        metal = total_of(monte_carlo(chain_of_two("", "", level), samples=5000), "metal")
+        spreads[level] = np.log(metal).std()
+    assert spreads["disclosed"] < spreads["missing"] / 5
+    expected = math.sqrt(2) * math.log(DEFAULT_GSD["disclosed"])
+    assert spreads["disclosed"] == pytest.approx(expected, rel=0.05)
+
+
+def test_the_same_seed_gives_the_same_numbers():
+    chain = load("ai-inference")
+    first = monte_carlo(chain, samples=50, seed=7).results
+    assert np.array_equal(first, monte_carlo(chain, samples=50, seed=7).results)
+    assert not np.array_equal(first, monte_carlo(chain, samples=50, seed=8).results)
+
+
+def test_the_mean_converges_to_the_total_when_linear_in_one_parameter():
+    chain = chain_of_two("normal(sd=0)", "normal(sd=0.5)")
+    metal = total_of(monte_carlo(chain, samples=20_000, seed=5), "metal")
+    assert abs(metal.mean() - 6) < 4 * metal.std() / math.sqrt(len(metal))
+    assert metal.std() == pytest.approx(1.0, rel=0.03)  # 2 kg x sd 0.5
+
+
+def test_a_mix_is_drawn_as_shares_that_add_up_to_one():
+    chain = make(
+        [node("m1", "mine"), node("m2", "mine"), node("m3", "mine"), node("cobalt")],
+        [edge("m1", "cobalt", 0.7, "estimated"), edge("m2", "cobalt", 0.2, "estimated")]
+        + [edge("m3", "cobalt", 0.1, "estimated")],
+        [impact(m, 1.0) for m in ("m1", "m2", "m3")],
+    )
+    params = parameters(chain)
+    assert set(params.table["distribution"].iloc[:3]) == {"dirichlet share (concentration 50)"}
+    values = draw(params, 20_000, np.random.default_rng(0))[:3]
+    assert np.allclose(values.sum(axis=0), 1)
+    assert values.mean(axis=1) == pytest.approx([0.7, 0.2, 0.1], abs=0.005)
+    assert values[0].std() == pytest.approx(math.sqrt(0.7 * 0.3 / 51), rel=0.05)
+
+
+def test_an_unknown_origin_spreads_over_the_producing_countries():
+    mc = monte_carlo(load("ai-inference"), samples=400, seed=0, keep_draws=range(200))
+    pool = mc.params.table.query("parameter.str.endswith('-> cobalt-unknown-origin')")
+    assert len(pool) > 5 and pool["distribution"].str.startswith("dirichlet").all()
+    shares = mc.draws[pool.index.to_numpy()]
+    assert np.allclose(shares.sum(axis=0), 1)
+
+
+def test_a_whole_single_supplier_is_fixed():
+    table = parameters(load("ai-inference")).table.set_index("parameter")
+    assert table.loc["cobalt-unknown-origin -> cobalt", "distribution"] == "fixed: the whole mix"
+
+
+def test_ranges_are_log_uniform_and_normals_never_negative():
+    chain = make(
+        [node("a", "mine"), node("b", "mine")],
+        impacts=[
+            impact("a", 10, uncertainty="range(1, 100)"),
+            impact("b", 1, uncertainty="normal(sd=2)"),
+        ],
+    )
+    values = draw(parameters(chain), 40_000, np.random.default_rng(1))
+    assert np.median(values[0]) == pytest.approx(10, rel=0.05)
+    assert values[0].min() >= 1 and values[0].max() <= 100
+    assert values[1].min() >= 0
+
+
+def test_bounds_in_another_unit_are_converted_with_the_figure():
+    chain = make(
+        [node("ore", "mine"), node("metal")],
+        [edge("ore", "metal", 500, unit="g", uncertainty="uniform(400, 600)")],
+        [impact("ore", 1)],
+    )
+    values = draw(parameters(chain), 10_000, np.random.default_rng(2))[0]
+    assert values.min() >= 0.4 and values.max() <= 0.6
+
+
+def dense_totals(chain, amounts: np.ndarray, impacts: np.ndarray) -> np.ndarray:
+    """The obvious alternative: (I - A)^-1 solved densely for one sample's values."""
+    n = len(chain.nodes)
+    index = chain.index
+    A = np.zeros((n, n))
+    np.add.at(A, (index.edge_supplier, index.edge_consumer), amounts)
+    categories = list(dict.fromkeys(chain.impacts["category"]))
+    B = np.zeros((len(categories), n))
+    B[[categories.index(c) for c in chain.impacts["category"]], index.impact_node] = impacts
+    return np.linalg.solve(np.eye(n) - A.T, B.T)  # (n, k): H^T, Y = B^T + A^T Y
+
+
+@pytest.mark.parametrize("chunk_bytes", [unc.CHUNK_BYTES, 1])
+def test_each_sample_equals_a_full_solve_with_its_draws(monkeypatch, chunk_bytes):
+    monkeypatch.setattr(unc, "CHUNK_BYTES", chunk_bytes)
+    chain = make(  # a loop: scrap goes back into metal
+        [node("ore", "mine"), node("metal"), node("part", "component"), node("scrap")],
+        [
+            edge("ore", "metal", 0.9, "estimated"),
+            edge("scrap", "metal", 0.1, "missing"),
+            edge("metal", "part", 2.0, "published"),
+            edge("part", "scrap", 0.3, "estimated"),
+        ],
+        [impact("ore", 5.0, transparency="estimated"), impact("part", 1.0)],
+    )
+    mc = monte_carlo(chain, samples=20, seed=9, keep_draws=range(6))
+    E = len(chain.edges)
+    for s in range(20):
+        expected = dense_totals(chain, mc.draws[:E, s], mc.draws[E:, s])
+        assert mc.results[:, :, s] == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_loop_that_needs_itself_in_some_samples_is_refused():
+    chain = make(
+        [node("a"), node("b")],
+        [edge("a", "b", 0.9, "missing"), edge("b", "a", 0.9, "missing")],
+        [impact("a", 1.0)],
+    )
+    with pytest.raises(DivergentLoopError, match="a, b"):
+        monte_carlo(chain, samples=200, seed=0)
+
+
+def test_fixed_figures_give_the_deterministic_totals_in_every_sample():
+    chain = chain_of_two("normal(sd=0)", "normal(sd=0)")
+    mc = monte_carlo(chain, samples=5)
+    summary = uncertainty_summary(mc).set_index("node")
+    assert summary.loc["metal", "sd"] == 0
+    assert summary.loc["metal", "p5"] == summary.loc["metal", "value"] == 6
+
+
+def test_summary_columns_and_percentiles():
+    summary = uncertainty_summary(monte_carlo(load("example"), 200), percentiles=(2.5, 50, 97.5))
+    assert list(summary.columns) == [
+        "node", "kind", "category", "value", "mean", "median", "sd",
+        "p2.5", "p50", "p97.5", "unit", "per", "opacity",
+    ]  # fmt: skip
+    assert (summary["p2.5"] <= summary["p97.5"]).all()
+    assert np.allclose(summary["p50"], summary["median"])
+
+
+def test_sensitivity_names_the_widest_undisclosed_figure_first():
+    chain = make(
+        [node("ore", "mine"), node("metal"), node("grid", "energy", "kWh")],
+        [
+            edge("ore", "metal", 1.0, "disclosed"),
+            edge("grid", "metal", 2.0, "missing", uncertainty="lognormal(3)"),
+        ],
+        [impact("ore", 5.0), impact("grid", 0.4, transparency="disclosed")],
+    )
+    mc = monte_carlo(chain, 3000, seed=1, keep_draws=upstream_parameters(chain, "metal"))
+    found = sensitivity(mc, "metal", "gwp")
+    assert found.loc[0, "parameter"] == "grid -> metal"
+    assert found.loc[0, "transparency"] == "missing"
+    assert found["variance_share"].sum() == pytest.approx(1)
+
+
+def test_unknown_nodes_and_too_few_samples_are_named():
+    chain = load("example")
+    with pytest.raises(UnknownNodeError, match="image-generation"):
+        monte_carlo(chain, 10, nodes=["image-generaton"])
+    with pytest.raises(SupplyChainError, match="at least 2 samples"):
+        monte_carlo(chain, 1)
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def test_uncertainty_command_on_a_node(capsys):
+    code, out, err = run(
+        capsys, "uncertainty", "ai-inference", "--node", "image-generation", "--format", "json"
+    )
+    sections = json.loads(out)
+    assert code == 0 and err == ""  # no progress bar when stderr is not a terminal
+    (spread,) = [v for k, v in sections.items() if k.startswith("uncertainty")]
+    (drivers,) = [v for k, v in sections.items() if k.startswith("what drives")]
+    gwp = next(row for row in spread if row["category"] == "gwp")
+    assert gwp["p5"] < gwp["median"] < gwp["p95"]
+    assert gwp["value"] == pytest.approx(
+        totals(load("ai-inference"), "image-generation", "gwp")["value"].iloc[0]
+    )
+    assert len(drivers) == 10 and drivers[0]["transparency"] in ("published", "estimated")
+
+
+def test_uncertainty_command_options(capsys):
+    code, out, _ = run(
+        capsys, "uncertainty", "example", "--category", "gwp", "--samples", "300",
+        "--seed", "2", "--percentiles", "10", "90", "--format", "csv",
+    )  # fmt: skip
+    assert code == 0
+    header = out.splitlines()[0]
+    assert "p10" in header and "p90" in header and "(300 samples, seed 2)" in out
+    assert run(capsys, "uncertainty", "example", "--samples", "1")[0] == 2
+    assert run(capsys, "uncertainty", "example", "--percentiles", "120")[0] == 2
+    code, _, err = run(capsys, "uncertainty", "example", "--category", "mercury")
+    assert code == 1 and "no direct impacts in category 'mercury'" in err
+
+
+def test_report_shows_p5_and_p95_of_its_headline_numbers(capsys):
+    code, out, _ = run(capsys, "report", "--format", "json")
+    sections = json.loads(out)
+    (headline,) = [v for k, v in sections.items() if k.startswith("headline totals")]
+    assert code == 0 and all(row["p5"] <= row["p95"] for row in headline)
+    assert {"p5", "p95", "opacity"} <= set(headline[0])
+
+
+def test_parameters_list_every_edge_and_impact():
+    chain = load("example")
+    table = parameters(chain).table
+    assert len(table) == len(chain.edges) + len(chain.impacts)
+    assert table["distribution"].notna().all()
+
+
+def test_a_zero_figure_stays_zero():
+    chain = from_tables(nodes=[node("a", "mine")], impacts=[impact("a", 0.0)], sources=SOURCES)
+    assert parameters(chain).table.loc[0, "distribution"] == "fixed (zero)"
