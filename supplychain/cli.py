@@ -283,7 +283,8 @@ def _uncertainty(args: argparse.Namespace) -> int:
     chain = load(args.path)
     nodes = [args.node] if args.node else None
     keep = upstream_parameters(chain, args.node) if args.node else ()
-    progress = timed_progress(sys.stderr.write) if sys.stderr.isatty() else None
+    on_terminal = sys.stdout.isatty() and sys.stderr.isatty()  # no bar when output is piped
+    progress = timed_progress(sys.stderr.write) if on_terminal else None
     mc = monte_carlo(chain, args.samples, args.seed, nodes, keep, progress)
     found = uncertainty_summary(mc, args.percentiles)
     if args.category:

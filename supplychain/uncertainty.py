@@ -27,10 +27,10 @@ a sourcing mix             Dirichlet shares with mean the given shares
 =========================  ==========================================================
 
 All parameters are drawn at once with numpy (seeded: the same seed gives the same
-numbers), and a whole batch of samples is propagated together with the sweep of the
-totals (levels in topological order, loops by Gauss-Seidel sweeps to tolerance),
-vectorised over the sample axis. The sample axis is cut into chunks so that memory stays
-bounded (:data:`CHUNK_BYTES`).
+numbers, sample by sample, whatever the chunking), and a whole batch of samples is
+propagated together with the sweep of the totals (levels in topological order, loops by
+Gauss-Seidel sweeps to tolerance), vectorised over the sample axis. The sample axis is
+cut into chunks so that memory stays bounded (:data:`CHUNK_BYTES`).
 
 Examples
 --------
@@ -117,8 +117,12 @@ DRC's 73 % of cobalt in an estimated mix by 6 percentage points."""
 DEFAULT_SAMPLES = 1000
 DEFAULT_SEED = 0
 DEFAULT_PERCENTILES = (5.0, 95.0)
-CHUNK_BYTES = 64 * 2**20
+CHUNK_BYTES = 16 * 2**20
 """Largest temporary array of a batch; the sample axis is cut into chunks to respect it."""
+
+DRAW_BLOCK = 8
+"""Samples drawn by one generator: block ``b`` is seeded with ``(seed, b)``, so that sample
+``s`` has the same values whatever the chunk size and the number of samples."""
 
 _LOOP_TOLERANCE = 1e-10
 _MAX_SWEEPS = 500
@@ -338,6 +342,15 @@ def draw(params: Parameters, samples: int, rng: np.random.Generator) -> np.ndarr
     return out
 
 
+def _draws(params: Parameters, seed: int, start: int, size: int) -> np.ndarray:
+    """Draws of samples ``start .. start + size - 1`` (``start`` a multiple of the block)."""
+    blocks = [
+        draw(params, DRAW_BLOCK, np.random.default_rng([seed, first // DRAW_BLOCK]))
+        for first in range(start, start + size, DRAW_BLOCK)
+    ]
+    return np.concatenate(blocks, axis=1)[:, :size]  # whole blocks: a shorter run is a prefix
+
+
 # ------------------------------------------------------------------------- propagation
 
 
@@ -505,14 +518,13 @@ def monte_carlo(
         node_position(batch.labels, node)  # names an unknown node
     kept = np.asarray(keep_draws, dtype=np.int64)
     per_sample = 8 * max(batch.widest, batch.n) * max(batch.k, 1) * 3
-    chunk = int(max(1, min(samples, CHUNK_BYTES // per_sample)))
-    rng = np.random.default_rng(seed)
+    chunk = max(1, min(samples, CHUNK_BYTES // per_sample) // DRAW_BLOCK) * DRAW_BLOCK
     results = np.empty((len(keep), batch.k, samples))
     draws = np.empty((len(kept), samples))
     E = params.edges
     for start in range(0, samples, chunk):
         size = min(chunk, samples - start)
-        values = draw(params, size, rng)
+        values = _draws(params, seed, start, size)
         Y = _propagate(batch, values[:E], values[E:])
         results[:, :, start : start + size] = Y[keep]
         draws[:, start : start + size] = values[kept]

@@ -274,3 +274,23 @@ def test_parameters_list_every_edge_and_impact():
 def test_a_zero_figure_stays_zero():
     chain = from_tables(nodes=[node("a", "mine")], impacts=[impact("a", 0.0)], sources=SOURCES)
     assert parameters(chain).table.loc[0, "distribution"] == "fixed (zero)"
+
+
+def test_samples_do_not_depend_on_chunking_or_on_how_many_are_drawn(monkeypatch):
+    chain = load("ai-inference")
+    many = monte_carlo(chain, samples=40, seed=3).results
+    monkeypatch.setattr(unc, "CHUNK_BYTES", 1)  # one block of draws per chunk
+    assert np.array_equal(monte_carlo(chain, samples=40, seed=3).results, many)
+    assert np.array_equal(monte_carlo(chain, samples=13, seed=3).results, many[:, :, :13])
+
+
+def test_the_progress_bar_shows_only_after_its_delay():
+    written: list[str] = []
+    quiet = unc.timed_progress(written.append, after=60)
+    quiet(5, 10)
+    assert written == []
+    loud = unc.timed_progress(written.append, after=0)
+    loud(5, 10)
+    loud(10, 10)
+    assert written[0].startswith("\rMonte Carlo") and "5/10" in written[0]
+    assert written[-1] == "\n"
