@@ -36,6 +36,7 @@ from supplychain.problems import problems_frame
 from supplychain.propagate import category_position, solve_chain, totals
 from supplychain.report import report_sections
 from supplychain.shipped import DEFAULT_GRAPH
+from supplychain.social import social_sections
 from supplychain.summary import shipped_graphs_overview
 from supplychain.trace import DEFAULT_CUTOFF, main_category, trace_sections
 from supplychain.uncertainty import (
@@ -182,6 +183,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_format(spread)
 
+    social = commands.add_parser(
+        "social",
+        help="social risk of a node: worst levels upstream with evidence, mined mass exposed",
+    )
+    social.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    social.add_argument("node", metavar="NODE", help="the node to look at")
+    social.add_argument("--indicator", metavar="I", help="only this indicator (e.g. child_labour)")
+    _add_format(social)
+
     validate = commands.add_parser("validate", help="check a graph: every error and warning")
     validate.add_argument("path", metavar="PATH", help=_PATH_HELP)
     _add_format(validate)
@@ -302,6 +312,12 @@ def _uncertainty(args: argparse.Namespace) -> int:
     return 0
 
 
+def _social(args: argparse.Namespace) -> int:
+    sections = social_sections(load(args.path), args.node, args.indicator)
+    sys.stdout.write(render_sections(sections, args.format))
+    return 0
+
+
 def _trace(args: argparse.Namespace) -> int:
     sections = trace_sections(
         load(args.path), args.node, by=args.by, category=args.category, cutoff=args.cutoff
@@ -354,6 +370,7 @@ _COMMANDS = {
     "impacts": _impacts,
     "trace": _trace,
     "uncertainty": _uncertainty,
+    "social": _social,
     "export": _export,
     "mix": _mix,
     "graphs": _graphs,

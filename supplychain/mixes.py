@@ -240,6 +240,30 @@ def _no_prior(material: str, unknown: str, production: pd.DataFrame) -> pd.DataF
     )
 
 
+def _unweighed_listings(
+    material: str, unknown: str, labour: pd.DataFrame, edition: str
+) -> list[dict]:
+    """``unknown`` levels for an origin without a prior whose material the DOL list names:
+    the listings exist, but no production mix says how much of them to expect."""
+    listed = labour[labour["material"] == material]
+    rows = []
+    for indicator, column in (("child_labour", "child_labour"), ("forced_labour", "forced_labour")):
+        countries = sorted(listed.loc[listed[column].str.lower() == "true", "country"])
+        if countries:
+            rows.append(
+                {
+                    "node": unknown,
+                    "indicator": indicator,
+                    "level": "unknown",
+                    "transparency": "missing",
+                    "note": f"The DOL list ({edition}) names {material} from {len(countries)}"
+                    f" countries for this ({', '.join(countries)}), but there are no"
+                    " production figures to weigh them: the level of this origin is unknown.",
+                }
+            )
+    return rows
+
+
 def _site_node(sites: pd.DataFrame, node: str, material: str, year: int) -> dict:
     """The node of a named mine, from its row of ``data/mine_sites.csv``."""
     site = sites[sites["id"] == node].iloc[0]
@@ -444,6 +468,8 @@ def mine_layer(
                 )
         edition = ", ".join(sorted(set(labour["edition"]))) if "edition" in labour else ""
         tables["social"] += _labour_rows(material, shares, labour, edition)
+        if not prior:
+            tables["social"] += _unweighed_listings(material, unknown, labour, edition)
     frames = {
         table: pd.DataFrame.from_records(rows, columns=list(ROW_MODELS[table].model_fields))
         if rows

@@ -38,9 +38,10 @@ def json_records(frame: pd.DataFrame) -> list[dict]:
 
 
 _MAX_CELL = 60
+_WHOLE = {"path"}  # columns shown whole in tables: a supply path cut short says nothing
 
 
-def _readable(value: object, share: bool = False) -> str:
+def _readable(value: object, share: bool = False, whole: bool = False) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float) and share:
@@ -49,18 +50,20 @@ def _readable(value: object, share: bool = False) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     text = str(value).replace("\n", " ")
-    return text if len(text) <= _MAX_CELL else text[: _MAX_CELL - 3] + "..."
+    return text if whole or len(text) <= _MAX_CELL else text[: _MAX_CELL - 3] + "..."
 
 
 def _text_table(frame: pd.DataFrame) -> str:
     """Aligned columns; numbers right-aligned to 4 significant digits, ``opacity`` and
-    columns whose name ends in ``share`` as percentages, long texts cut at 60 characters."""
+    columns whose name ends in ``share`` as percentages, long texts cut at 60 characters
+    (except a ``path``)."""
     if frame.empty:
         return "(none)"
     cells = [[str(c) for c in frame.columns]]
     shares = [str(c).endswith("share") or c == "opacity" for c in frame.columns]
+    whole = [c in _WHOLE for c in frame.columns]
     cells += [
-        [_readable(v, share) for v, share in zip(row, shares, strict=True)]
+        [_readable(v, s, w) for v, s, w in zip(row, shares, whole, strict=True)]
         for row in frame.astype(object).itertuples(index=False)
     ]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]

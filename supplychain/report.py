@@ -3,8 +3,9 @@
 The report is a sequence of titled tables: what the graph holds
 (:mod:`supplychain.summary`), the headline totals of its services and devices with their
 opacity and their P5-P95 range (a Monte Carlo run of :data:`REPORT_SAMPLES` samples, seed
-:data:`supplychain.uncertainty.DEFAULT_SEED`), and the hotspots behind them. Each later
-capability (social risk, data gaps) adds its own sections.
+:data:`supplychain.uncertainty.DEFAULT_SEED`), the hotspots behind them, and their
+social risks (worst level upstream, mined mass exposed, the heaviest source). Each later
+capability adds its own sections.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 
 from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, solve_chain, totals
+from supplychain.social import social_risks
 from supplychain.summary import summary_sections
 from supplychain.trace import contributions, main_category
 from supplychain.uncertainty import DEFAULT_SEED, monte_carlo, uncertainty_summary
@@ -97,5 +99,8 @@ def report_sections(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     sections[f"hotspots: largest own contributions to {category or 'no category'}"] = hotspots(
         solution
     )
+    sections[
+        "social risks of the services and devices: worst level upstream, mined mass exposed"
+    ] = social_risks(solution, headline_nodes(solution))
     sections["validation warnings"] = warnings
     return sections

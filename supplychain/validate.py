@@ -366,12 +366,15 @@ def check_graph(
         f"category (known: {', '.join(category_unit.index)}; add others in categories.csv)",
         "unknown-category",
     )
+    own_indicators = all_categories.loc[all_categories["group"] == "social", "id"]
+    known_indicators = pd.Index(list(dict.fromkeys([*INDICATORS, *own_indicators])))
     _unknown_reference(
         founds["social"],
         social["indicator"],
-        pd.Index(INDICATORS),
+        known_indicators,
         "indicator",
-        f"indicator (known: {', '.join(INDICATORS)})",
+        f"indicator (known: {', '.join(known_indicators)}; add others in categories.csv with"
+        " group social)",
         "unknown-indicator",
     )
 

@@ -397,7 +397,8 @@ ERROR_CASES = [
         replace("social", "mine_id,child_labour", "mine_id,child_labor"),
         "unknown-indicator at social row 3, column indicator, value 'child_labor'",
         "unknown indicator (known: child_labour, forced_labour, conflict, occupational_health,"
-        " community_harm, land_rights); did you mean 'child_labour'?",
+        " community_harm, land_rights; add others in categories.csv with group social); did you"
+        " mean 'child_labour'?",
     ),
     case(
         "unknown-category-group",
