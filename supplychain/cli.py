@@ -1,7 +1,8 @@
 """The command line: ``supplychain <command> ...``; the only place that talks to a person.
 
 Exit codes: 0 success (warnings allowed), 1 bad input or a refused request (the message
-says what and where; never a traceback), 2 a command line that cannot be parsed.
+says what and where; never a traceback), 2 a command line that cannot be parsed, 3 an
+audit above a threshold it was given (``--max-opacity`` ...).
 
 Examples
 --------
@@ -20,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from supplychain import __version__
+from supplychain.audit import audit, audit_sections, threshold_failures
 from supplychain.errors import InvalidDataError, InvalidGraphError, SupplyChainError
 from supplychain.io import (
     export_graphml,
@@ -66,6 +68,17 @@ def _share(text: str) -> float:
     return value
 
 
+def _fraction(text: str) -> float:
+    """A share between 0 and 1, both included (for thresholds)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share in [0, 1]")
+    return value
+
+
 def _count(text: str) -> int:
     """A number of samples: an integer of at least 2."""
     try:
@@ -90,7 +103,10 @@ def _percentile(text: str) -> float:
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--format", choices=FORMATS, default="table", help="table for people (default), csv or json"
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table for people (default), markdown, csv or json",
     )
 
 
@@ -191,6 +207,50 @@ def _parser() -> argparse.ArgumentParser:
     social.add_argument("node", metavar="NODE", help="the node to look at")
     social.add_argument("--indicator", metavar="I", help="only this indicator (e.g. child_labour)")
     _add_format(social)
+
+    gaps = commands.add_parser(
+        "audit",
+        help="the data-gap audit: coverage, what totals rest on, ranked gaps, completeness",
+    )
+    gaps.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    gaps.add_argument(
+        "node", metavar="NODE", nargs="?", help="the node to audit (default: services and devices)"
+    )
+    gaps.add_argument("--category", metavar="C", help="rank gaps in this category (default: gwp)")
+    gaps.add_argument(
+        "--samples",
+        type=_count,
+        metavar="N",
+        help="also run a Monte Carlo of N samples and rank gaps by their share of the variance",
+    )
+    gaps.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    gaps.add_argument(
+        "--older-than", type=int, metavar="YEAR", help="flag figures whose sources are older"
+    )
+    gaps.add_argument(
+        "--top", type=int, default=10, metavar="N", help="gaps per node (0: all; default 10)"
+    )
+    gaps.add_argument(
+        "--limit",
+        type=int,
+        default=10,
+        metavar="N",
+        help="table and markdown: findings per completeness check (0: all; default 10)",
+    )
+    for flag, what in (
+        ("--max-opacity", "opacity of any audited total"),
+        ("--max-missing", "share of any audited total resting on missing data"),
+        ("--max-unknown-origin", "share of any audited node's mined mass of unknown origin"),
+    ):
+        gaps.add_argument(
+            flag,
+            type=_fraction,
+            metavar="SHARE",
+            help=f"exit with code 3 if the {what} is above SHARE (for CI)",
+        )
+    _add_format(gaps)
 
     validate = commands.add_parser("validate", help="check a graph: every error and warning")
     validate.add_argument("path", metavar="PATH", help=_PATH_HELP)
@@ -318,6 +378,20 @@ def _social(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    chain = load(args.path)
+    nodes = [args.node] if args.node else None
+    found = audit(chain, nodes, args.category, args.samples, args.seed, args.older_than)
+    limit = args.limit if args.format in ("table", "markdown") else 0
+    sys.stdout.write(render_sections(audit_sections(found, args.top, limit), args.format))
+    failures = threshold_failures(
+        found, args.max_opacity, args.max_unknown_origin, args.max_missing
+    )
+    for failure in failures:
+        sys.stderr.write(f"supplychain audit: {failure}\n")
+    return 3 if failures else 0
+
+
 def _trace(args: argparse.Namespace) -> int:
     sections = trace_sections(
         load(args.path), args.node, by=args.by, category=args.category, cutoff=args.cutoff
@@ -371,6 +445,7 @@ _COMMANDS = {
     "trace": _trace,
     "uncertainty": _uncertainty,
     "social": _social,
+    "audit": _audit,
     "export": _export,
     "mix": _mix,
     "graphs": _graphs,

@@ -16,7 +16,7 @@ from supplychain.problems import Problem, reading_order
 
 __all__ = ["FORMATS", "render_frame", "render_sections", "render_problems", "json_records"]
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json", "markdown")
 
 
 def _json_ready(value: object) -> object:
@@ -105,8 +105,36 @@ def _csv_text(frame: pd.DataFrame) -> str:
     return header + "\n" + (body + "\n" if body else "")
 
 
+def _markdown_cell(text: str) -> str:
+    """A cell of a Markdown table: pipes escaped, line breaks as spaces, HTML inert."""
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (numbers and shares as in the text table)."""
+    if frame.empty:
+        return "(none)"
+    shares = [str(c).endswith("share") or c == "opacity" for c in frame.columns]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
+    header = "| " + " | ".join(_markdown_cell(str(c)) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---:" if n else "---" for n in numeric) + "|"
+    rows = [
+        "| "
+        + " | ".join(
+            _markdown_cell(_readable(v, s, whole=True)) for v, s in zip(row, shares, strict=True)
+        )
+        + " |"
+        for row in frame.astype(object).itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *rows])
+
+
 def render_frame(frame: pd.DataFrame, fmt: str) -> str:
-    """One table as text in ``fmt`` (``table``, ``csv`` or ``json``: a list of records)."""
+    """One table as text in ``fmt`` (``table``, ``markdown``, ``csv`` or ``json``: a list of
+    records)."""
+    if fmt == "markdown":
+        return _markdown_table(frame) + "\n"
     if fmt == "csv":
         return _csv_text(frame)
     if fmt == "json":
@@ -115,8 +143,8 @@ def render_frame(frame: pd.DataFrame, fmt: str) -> str:
 
 
 def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
-    """Several titled tables: headed blocks (table), one object by title (json), or one
-    CSV with a leading ``section`` column (csv)."""
+    """Several titled tables: headed blocks (table, markdown), one object by title (json),
+    or one CSV with a leading ``section`` column (csv)."""
     if fmt == "json":
         document = {title: json_records(frame) for title, frame in sections.items()}
         return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
@@ -127,6 +155,9 @@ def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
         )
         columns = ["section"] + [c for c in stacked.columns if c != "section"]
         return stacked[columns].to_csv(index=False, lineterminator="\n")
+    if fmt == "markdown":
+        blocks = [f"### {title}\n\n{_markdown_table(frame)}" for title, frame in sections.items()]
+        return "\n\n".join(blocks) + "\n"
     blocks = [f"== {title} ==\n{_text_table(frame)}" for title, frame in sections.items()]
     return "\n\n".join(blocks) + "\n"
 

@@ -4,14 +4,15 @@ The report is a sequence of titled tables: what the graph holds
 (:mod:`supplychain.summary`), the headline totals of its services and devices with their
 opacity and their P5-P95 range (a Monte Carlo run of :data:`REPORT_SAMPLES` samples, seed
 :data:`supplychain.uncertainty.DEFAULT_SEED`), the hotspots behind them, and their
-social risks (worst level upstream, mined mass exposed, the heaviest source). Each later
-capability adds its own sections.
+social risks (worst level upstream, mined mass exposed, the heaviest source), and the top
+data gaps (:func:`supplychain.audit.top_gaps`).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from supplychain.audit import audit, top_gaps
 from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, solve_chain, totals
 from supplychain.social import social_risks
@@ -25,6 +26,7 @@ HEADLINE_KINDS = ("service", "device")
 MAX_HEADLINE_NODES = 20
 HOTSPOTS_PER_NODE = 3
 REPORT_SAMPLES = 1000
+TOP_GAPS = 10
 
 
 def headline_nodes(solution: Solution) -> list[str]:
@@ -102,5 +104,7 @@ def report_sections(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     sections[
         "social risks of the services and devices: worst level upstream, mined mass exposed"
     ] = social_risks(solution, headline_nodes(solution))
+    gaps = top_gaps(audit(solution, headline_nodes(solution)), TOP_GAPS)
+    sections["top data gaps: where the totals rest most on undisclosed data"] = gaps
     sections["validation warnings"] = warnings
     return sections

@@ -1,0 +1,435 @@
+"""The data-gap audit: how complete a chain is, what rests on undisclosed data, what to close first.
+
+For the audited nodes (by default every service and device) :func:`audit` gives:
+
+* **coverage**: the mined mass per unit of the node traced to a named mine, to a country
+  only, or of unknown origin. Mass counts as traced only along edges that are not
+  ``missing``: what reaches the node through an unknown origin's prior mix is of unknown
+  origin, whatever countries the prior names.
+* **transparency**: each total split by the transparency of the data it rests on
+  (``disclosed_share`` is ``1 - opacity``; the four shares add up to 1).
+* **gaps**: every undisclosed edge and direct impact upstream of the node, ranked by the
+  share of the node's total that flows through it (and, with ``samples``, by its share
+  of the variance), each with what would close it. Shares of direct impacts add up with
+  the disclosed ones to 1; shares of edges overlap (a chain of edges carries the same
+  flow), like the contributions of supply-chain links in Brightway.
+* **checks**: completeness of the data itself (see :data:`CHECKS`), each finding with its
+  table and row as a spreadsheet shows the CSV file (the header is row 1).
+
+Examples
+--------
+>>> from supplychain.model import from_tables
+>>> chain = from_tables(
+...     nodes=[{"id": "grid", "kind": "energy", "unit": "kWh"},
+...            {"id": "chip", "kind": "component", "unit": "item"}],
+...     edges=[{"source": "grid", "target": "chip", "amount": 2, "transparency": "estimated",
+...             "source_ref": "s"}],
+...     impacts=[{"node": "grid", "category": "gwp", "value": 0.4, "transparency": "disclosed",
+...               "source": "s"}],
+...     sources=[{"id": "s", "title": "A source", "year": 2024}],
+... )
+>>> audit(chain, ["chip"]).gaps[["gap", "transparency", "share"]]
+            gap transparency  share
+0  grid -> chip    estimated    1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from supplychain.model import SupplyChain
+from supplychain.propagate import Solution, category_position, solve_chain, totals
+from supplychain.social import _mine_kg
+from supplychain.solver import plan, solve
+from supplychain.trace import _requirement_vector, contributions, edge_contributions, main_category
+from supplychain.uncertainty import (
+    DEFAULT_SEED,
+    monte_carlo,
+    sensitivity,
+    upstream_parameters,
+)
+
+__all__ = [
+    "Audit",
+    "audit",
+    "audit_sections",
+    "top_gaps",
+    "threshold_failures",
+    "CHECKS",
+    "audited_nodes",
+]
+
+CHECKS = {
+    "no-own-impact": "a node of a kind that normally has its own impact in the category has none",
+    "unsourced": "a figure without a source (read as missing)",
+    "never-cited": "a source that no figure cites",
+    "mix-not-one": "a sourcing mix whose shares do not add up to 1",
+    "old-figure": "a figure whose source is older than the year asked",
+    "converted-unit": "a figure given in another unit than the one it counts in",
+}
+"""The completeness checks of the data, by code."""
+
+GAP_COLUMNS = [
+    "node",
+    "rank",
+    "gap",
+    "kind",
+    "transparency",
+    "category",
+    "share",
+    "variance_share",
+    "close_with",
+    "source",
+]
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The outcome of :func:`audit` (see the module docstring); each a DataFrame."""
+
+    coverage: pd.DataFrame
+    transparency: pd.DataFrame
+    gaps: pd.DataFrame
+    checks: pd.DataFrame
+    category: str | None = None
+
+
+def audited_nodes(chain: SupplyChain) -> list[str]:
+    """Every service and device of a graph (the default nodes of an audit)."""
+    nodes = chain.nodes
+    return list(nodes.loc[nodes["kind"].isin(["service", "device"]), "id"])
+
+
+def _coverage(solution: Solution, nodes: Sequence[str]) -> pd.DataFrame:
+    chain = solution.chain
+    kg = _mine_kg(chain)
+    mines = chain.nodes["kind"].to_numpy() == "mine"
+    named = (
+        mines
+        & (
+            (chain.nodes["operator"] != "")
+            | (chain.nodes["facility_id"] != "")
+            | chain.nodes["lat"].notna()
+        ).to_numpy()
+    )
+    country = mines & ~named & (chain.nodes["country"] != "").to_numpy()
+    traced = plan(solution.matrices.technology(2), node_level=solution.plan.node_level)
+    all_mass = solve(solution.plan, kg)
+    named_mass = solve(traced, np.where(named, kg, 0.0))
+    country_mass = solve(traced, np.where(country, kg, 0.0))
+    position = pd.Index(chain.nodes["id"]).get_indexer(nodes)
+    total = all_mass[position]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        named_share = np.where(total > 0, named_mass[position] / total, np.nan)
+        country_share = np.where(total > 0, country_mass[position] / total, np.nan)
+    return pd.DataFrame(
+        {
+            "node": list(nodes),
+            "mined": total,
+            "unit": "kg",
+            "per": chain.nodes["unit"].to_numpy()[position],
+            "named_mine_share": named_share,
+            "country_only_share": country_share,
+            "unknown_origin_share": 1 - named_share - country_share,
+        }
+    )
+
+
+def _transparency(solution: Solution, nodes: Sequence[str]) -> pd.DataFrame:
+    found = totals(solution)
+    found = found[found["node"].isin(nodes)].copy()
+    found["disclosed_share"] = 1 - found["opacity"]
+    columns = ["node", "category", "value", "unit", "per", "disclosed_share"]
+    columns += ["published_share", "estimated_share", "missing_share"]
+    order = {node: i for i, node in enumerate(nodes)}
+    found = found.sort_values("node", key=lambda s: s.map(order), kind="stable")
+    return found[columns].reset_index(drop=True)
+
+
+def _kind_of_gap(kinds: dict, levels: dict, source: str, target: str) -> str:
+    if levels.get(source) == "missing" and kinds.get(target) == "material":
+        return "unknown origin"
+    if kinds.get(source) == "mine" and kinds.get(target) == "material":
+        return "origin share"
+    return "edge"
+
+
+def _close_with(kind: str, source: str, target: str, kinds: dict, category: str = "") -> str:
+    """What disclosure would close a gap, in words."""
+    what, into = kinds.get(source, ""), kinds.get(target, "")
+    if kind == "impact":
+        if what == "energy":
+            return f"the supplier's own {category} factor for {source} (its contract or grid)"
+        if what == "mine":
+            return f"the mine's own {category} figure for {source} (sustainability report)"
+        return f"a disclosed {category} figure for {source} (EPD or product carbon footprint)"
+    if kind == "unknown origin":
+        return f"the smelter and mine list behind the {target} that the chain buys"
+    if kind == "origin share":
+        return f"the real share of {source} in the {target} bought (a sourcing disclosure)"
+    if what == "material" and into in ("component", "device"):
+        return f"a full material declaration of {target}: grams of {source} per unit"
+    if what == "component" and into in ("component", "device"):
+        return f"the bill of materials of {target}: {source} per unit"
+    if what == "energy" and into == "energy":
+        return f"the measured {source} per unit of {target} (e.g. a data centre's PUE)"
+    if what == "energy":
+        return f"measured {source} per unit of {target} from its operator"
+    if what == "device" and into in ("device", "service"):
+        return f"the operator's use of {source} per unit of {target} (hours, lifetime)"
+    return f"a disclosed amount of {source} per unit of {target}"
+
+
+def _gaps(solution: Solution, node: str, category: str, variance: pd.Series | None) -> pd.DataFrame:
+    chain = solution.chain
+    kinds = dict(zip(chain.nodes["id"], chain.nodes["kind"], strict=True))
+    levels = dict(zip(chain.nodes["id"], chain.nodes["transparency"], strict=True))
+    flows = edge_contributions(solution, node, category)
+    flows = flows[flows["transparency"] != "disclosed"]
+    cited = chain.edges.set_index(["source", "target"])["source_ref"]
+    edges = pd.DataFrame(
+        {
+            "gap": flows["source"] + " -> " + flows["target"],
+            "kind": [
+                _kind_of_gap(kinds, levels, s, t)
+                for s, t in zip(flows["source"], flows["target"], strict=True)
+            ],
+            "transparency": flows["transparency"],
+            "share": flows["share"],
+            "source": [
+                cited.get((s, t), "") for s, t in zip(flows["source"], flows["target"], strict=True)
+            ],
+            "_source": flows["source"],
+            "_target": flows["target"],
+        }
+    )
+    own = contributions(solution, node, category)
+    own = own[own["transparency"] != "disclosed"]
+    impacts = chain.impacts[chain.impacts["category"] == category].set_index("node")["source"]
+    direct = pd.DataFrame(
+        {
+            "gap": own["node"] + ": " + category,
+            "kind": "impact",
+            "transparency": own["transparency"],
+            "share": own["share"],
+            "source": own["node"].map(impacts).fillna(""),
+            "_source": own["node"],
+            "_target": "",
+        }
+    )
+    gaps = pd.concat([edges, direct], ignore_index=True)
+    gaps["close_with"] = [
+        _close_with(k, s, t, kinds, category)
+        for k, s, t in zip(gaps["kind"], gaps["_source"], gaps["_target"], strict=True)
+    ]
+    gaps["variance_share"] = gaps["gap"].map(variance) if variance is not None else np.nan
+    gaps = gaps.assign(node=node, category=category)
+    order = ["variance_share", "share"] if variance is not None else ["share"]
+    gaps = gaps.sort_values(order, ascending=False, kind="stable", na_position="last")
+    gaps["rank"] = np.arange(1, len(gaps) + 1)
+    return gaps[GAP_COLUMNS].reset_index(drop=True)
+
+
+def _citations(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column].str.split(";")
+
+
+def _checks(chain: SupplyChain, category: str | None, older_than: int | None) -> pd.DataFrame:
+    rows = []
+    nodes, edges, impacts = chain.nodes, chain.edges, chain.impacts
+    if category is not None:
+        has_own = set(impacts.loc[impacts["category"] == category, "node"])
+        kind = dict(zip(nodes["id"], nodes["kind"], strict=True))
+        made_of_parts = set(
+            edges.loc[edges["source"].map(kind).isin(["component", "device"]), "target"]
+        )
+        for position, entry in enumerate(nodes.itertuples(index=False)):
+            expected = entry.kind in ("mine", "energy") or (
+                entry.kind in ("component", "device") and entry.id not in made_of_parts
+            )
+            if expected and entry.id not in has_own:
+                rows.append(("no-own-impact", "nodes", position, entry.id, f"no own {category}"))
+    for table, frame, column, name in (
+        ("edges", edges, "source_ref", edges["source"] + " -> " + edges["target"]),
+        ("impacts", impacts, "source", impacts["node"] + ": " + impacts["category"]),
+    ):
+        for position in np.flatnonzero((frame[column] == "").to_numpy()):
+            rows.append(("unsourced", table, position, name.iloc[position], "no source: missing"))
+    cited: set[str] = set()
+    for frame, column in ((nodes, "source"), (edges, "source_ref"), (impacts, "source")):
+        cited |= {part.strip() for parts in _citations(frame, column) for part in parts if part}
+    cited |= set(chain.social["source"])
+    for position, source in enumerate(chain.sources["id"]):
+        if source not in cited:
+            rows.append(("never-cited", "sources", position, source, "cited by no figure"))
+    for warning in chain.warnings:
+        if warning.code == "mix-not-one":
+            rows.append(("mix-not-one", warning.table, warning.row, "", warning.message))
+    if older_than is not None:
+        year = dict(zip(chain.sources["id"], chain.sources["year"], strict=True))
+        for table, frame, column, name in (
+            ("edges", edges, "source_ref", edges["source"] + " -> " + edges["target"]),
+            ("impacts", impacts, "source", impacts["node"] + ": " + impacts["category"]),
+        ):
+            for position, parts in enumerate(_citations(frame, column)):
+                years = [year.get(p.strip()) for p in parts if p.strip()]
+                years = [y for y in years if y is not None and pd.notna(y)]
+                if years and max(years) < older_than:
+                    rows.append(
+                        (
+                            "old-figure",
+                            table,
+                            position,
+                            name.iloc[position],
+                            f"source of {int(max(years))}",
+                        )
+                    )
+    for table, frame, given, counted, name in (
+        ("edges", edges, "amount", "converted_amount", edges["source"] + " -> " + edges["target"]),
+        (
+            "impacts",
+            impacts,
+            "value",
+            "converted_value",
+            impacts["node"] + ": " + impacts["category"],
+        ),
+    ):
+        changed = ~np.isclose(frame[given].astype(float), frame[counted].astype(float), rtol=1e-12)
+        for position in np.flatnonzero(changed):
+            unit = frame["unit"].iloc[position]
+            rows.append(
+                ("converted-unit", table, position, name.iloc[position], f"given in {unit}")
+            )
+    frame = pd.DataFrame(rows, columns=["check", "table", "row", "item", "detail"])
+    frame["meaning"] = frame["check"].map(CHECKS)
+    frame["row"] = (frame["row"].astype("Int64") + 2).where(
+        frame["check"] != "mix-not-one", frame["row"]
+    )
+    return frame
+
+
+def audit(
+    chain: SupplyChain | Solution,
+    nodes: Sequence[str] | None = None,
+    category: str | None = None,
+    samples: int | None = None,
+    seed: int = DEFAULT_SEED,
+    older_than: int | None = None,
+) -> Audit:
+    """Audit the data gaps of ``nodes`` (default: every service and device).
+
+    Parameters
+    ----------
+    chain : SupplyChain or Solution
+    nodes : sequence of str, optional
+    category : str, optional
+        The category whose total the gaps are ranked by (default: ``gwp`` if present).
+    samples : int, optional
+        Run a Monte Carlo of this many samples and rank gaps by their share of the
+        variance of each node's total (the rank correlation of :mod:`supplychain.uncertainty`).
+    seed : int
+    older_than : int, optional
+        Flag figures whose sources are all older than this year.
+
+    Raises
+    ------
+    UnknownNodeError
+        If a node or the category is not in the graph.
+    """
+    solution = chain if isinstance(chain, Solution) else solve_chain(chain)
+    graph = solution.chain
+    nodes = audited_nodes(graph) if nodes is None else list(nodes)
+    for node in nodes:
+        _requirement_vector(solution, node)  # names an unknown node
+    category = category or main_category(solution)
+    gaps = []
+    if category is not None:
+        category_position(solution, category)
+        for node in nodes:
+            variance = None
+            if samples:
+                mc = monte_carlo(graph, samples, seed, [node], upstream_parameters(graph, node))
+                drivers = sensitivity(mc, node, category)
+                variance = drivers.set_index("parameter")["variance_share"]
+            gaps.append(_gaps(solution, node, category, variance))
+    gap_frame = pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame(columns=GAP_COLUMNS)
+    return Audit(
+        coverage=_coverage(solution, nodes),
+        transparency=_transparency(solution, nodes),
+        gaps=gap_frame,
+        checks=_checks(graph, category, older_than),
+        category=category,
+    )
+
+
+def top_gaps(found: Audit, top: int = 10) -> pd.DataFrame:
+    """The gaps that matter most anywhere: each gap once, at the node where its share is
+    largest; columns as :attr:`Audit.gaps`, ``rank`` anew."""
+    gaps = found.gaps.sort_values("share", ascending=False, kind="stable")
+    gaps = gaps.drop_duplicates("gap").head(top).copy()
+    gaps["rank"] = np.arange(1, len(gaps) + 1)
+    return gaps.reset_index(drop=True)
+
+
+def audit_sections(found: Audit, top: int = 10, limit: int = 0) -> dict[str, pd.DataFrame]:
+    """Titled tables of an audit: coverage, transparency, the top gaps of each node, checks.
+
+    ``top``: gaps per node (0: all); ``limit``: rows per check (0: all).
+    """
+    gaps = found.gaps
+    if top:
+        gaps = gaps[gaps["rank"] <= top]
+    checks = found.checks
+    if limit:
+        checks = checks.groupby("check", sort=False).head(limit)
+    counts = (
+        found.checks.groupby("check", sort=False).size().rename("count").reset_index()
+        if len(found.checks)
+        else pd.DataFrame(columns=["check", "count"])
+    )
+    counts["meaning"] = counts["check"].map(CHECKS)
+    return {
+        "coverage of mined mass per unit (traced along edges that are not missing)": found.coverage,
+        "what each total rests on (shares add up to 1)": found.transparency,
+        "data gaps, ranked by the share of the total that flows through them": gaps.reset_index(
+            drop=True
+        ),
+        "completeness checks: counts": counts,
+        "completeness checks": checks.reset_index(drop=True),
+    }
+
+
+def threshold_failures(
+    found: Audit,
+    max_opacity: float | None = None,
+    max_unknown_origin: float | None = None,
+    max_missing: float | None = None,
+) -> list[str]:
+    """Why the audit fails the thresholds asked (empty: it passes). Opacity and missing
+    share are those of the totals in the audit's category."""
+    failures = []
+    for column, limit, what in (
+        ("disclosed_share", max_opacity, "opacity"),
+        ("missing_share", max_missing, "missing share"),
+    ):
+        if limit is None:
+            continue
+        frame = found.transparency[found.transparency["category"] == found.category]
+        value = 1 - frame[column] if column == "disclosed_share" else frame[column]
+        for entry, v in zip(frame.itertuples(index=False), value, strict=True):
+            if v > limit + 1e-12:
+                failures.append(
+                    f"{entry.node} {entry.category}: {what} {v:.1%} is above {limit:.1%}"
+                )
+    if max_unknown_origin is not None:
+        for entry in found.coverage.itertuples(index=False):
+            if entry.unknown_origin_share > max_unknown_origin + 1e-12:
+                failures.append(
+                    f"{entry.node}: {entry.unknown_origin_share:.1%} of the mined mass is of"
+                    f" unknown origin, above {max_unknown_origin:.1%}"
+                )
+    return failures
