@@ -1,4 +1,4 @@
-"""Write the shipped graphs ``ai-inference`` and ``smart-speaker`` from the tables in ``data/``.
+"""Write the shipped graphs ``ai-inference`` and ``smart-speaker`` from ``data/``, and the pages.
 
 Every figure of the two graphs is read here from a row of ``data/`` (its note names the
 row), or derived from such rows (the note gives the arithmetic), or is a placeholder
@@ -7,10 +7,11 @@ their impacts and labour listings) comes from :func:`supplychain.mixes.mine_laye
 
 Run from a source checkout::
 
-    python graphs/build_shipped.py          # rewrite the CSV tables of both graphs
-    python graphs/build_shipped.py --check  # exit 1 if the shipped tables differ
+    python graphs/build_shipped.py          # rewrite both graphs' tables and viz/*.html
+    python graphs/build_shipped.py --check  # exit 1 if a table or page differs
 
-The READMEs beside the graphs are written by hand.
+``viz/`` holds the interactive page of every shipped graph (``supplychain viz``), the
+example graph's included. The READMEs beside the graphs are written by hand.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from supplychain.io import save_csv
+from supplychain.io import load, save_csv
 from supplychain.mixes import mine_layer
 from supplychain.model import from_tables
 from supplychain.reference import read_table
+from supplychain.render import page_data, render_page
+from supplychain.shipped import shipped_graph_names
 
 GRAPHS = Path(__file__).resolve().parent
+VIZ = GRAPHS.parent / "viz"
 
 RARE_EARTH_PROXY = "neodymium"
 """Nuss & Eckelman give no aggregate rare-earth figure: neodymium oxide stands in."""
@@ -237,7 +241,8 @@ def with_mines(graph: Graph, materials: list[str]) -> dict[str, pd.DataFrame]:
 def grid_electricity(graph: Graph, id_: str, zone: str, name: str, gwp_from: tuple | None) -> str:
     """An electricity node with EcoLogits's four factors for ``zone`` (gwp maybe elsewhere)."""
     electricity = read_table("electricity")
-    graph.node(id_, "energy", "kWh", name, country=zone[:3], transparency="published")
+    cited = gwp_from[1] if gwp_from is not None else "ecologits-electricity-mixes"
+    graph.node(id_, "energy", "kWh", name, country=zone[:3], transparency="published", source=cited)
     for category in ("gwp", "energy", "water", "adp"):
         if category == "gwp" and gwp_from is not None:
             found = row(electricity, zone=gwp_from[0], quantity="gwp", source=gwp_from[1])
@@ -264,7 +269,14 @@ def grid_electricity(graph: Graph, id_: str, zone: str, name: str, gwp_from: tup
 
 def datacentre_electricity(graph: Graph, grid: str, id_: str, name: str) -> str:
     """Electricity at the IT equipment: grid electricity times PUE, plus on-site water."""
-    graph.node(id_, "energy", "kWh", name, transparency="estimated")
+    graph.node(
+        id_,
+        "energy",
+        "kWh",
+        name,
+        transparency="estimated",
+        source="ecologits-provider-datacentres",
+    )
     pue_low, pue_high, wue_low, wue_high = 1.09, 1.14, 0.13, 0.99  # EcoLogits huggingface_hub
     graph.edge(
         grid,
@@ -784,19 +796,41 @@ def differences(name: str) -> list[str]:
         )
 
 
+def page(name: str) -> str:
+    """The interactive page of the shipped graph ``name``, as ``supplychain viz`` writes it."""
+    return render_page(page_data(load(GRAPHS / name)))
+
+
+def stale_pages() -> list[str]:
+    """Pages in ``viz/`` that differ from a fresh render (or are absent)."""
+    return [
+        name
+        for name in shipped_graph_names()
+        if not (VIZ / f"{name}.html").is_file()
+        or (VIZ / f"{name}.html").read_text(encoding="utf-8") != page(name)
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 if stale")
     args = parser.parse_args()
-    stale = {name: differences(name) for name in BUILDERS}
     if args.check:
+        stale = {name: differences(name) for name in BUILDERS}
         for name, files in stale.items():
             if files:
                 print(f"{name}: differs from data/ in {', '.join(files)}")
-        return 1 if any(stale.values()) else 0
+        pages = stale_pages()
+        for name in pages:
+            print(f"viz/{name}.html: differs from a fresh page")
+        return 1 if any(stale.values()) or pages else 0
     for name in BUILDERS:
         write(name, GRAPHS / name)
         print(f"wrote graphs/{name}")
+    VIZ.mkdir(exist_ok=True)
+    for name in shipped_graph_names():
+        (VIZ / f"{name}.html").write_text(page(name), encoding="utf-8")
+        print(f"wrote viz/{name}.html")
     return 0
 
 

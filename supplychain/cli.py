@@ -22,7 +22,12 @@ import pandas as pd
 
 from supplychain import __version__
 from supplychain.audit import audit, audit_sections, threshold_failures
-from supplychain.errors import InvalidDataError, InvalidGraphError, SupplyChainError
+from supplychain.errors import (
+    InvalidDataError,
+    InvalidGraphError,
+    OutputExistsError,
+    SupplyChainError,
+)
 from supplychain.io import (
     export_graphml,
     load,
@@ -36,6 +41,7 @@ from supplychain.model import from_tables
 from supplychain.output import FORMATS, render_frame, render_problems, render_sections
 from supplychain.problems import problems_frame
 from supplychain.propagate import category_position, solve_chain, totals
+from supplychain.render import PAGE_SAMPLES, write_page
 from supplychain.report import report_sections
 from supplychain.shipped import DEFAULT_GRAPH
 from supplychain.social import social_sections
@@ -129,6 +135,12 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_GRAPH,
         help=f"{_PATH_HELP}; default: the shipped graph '{DEFAULT_GRAPH}'",
     )
+    report.add_argument(
+        "--page",
+        metavar="FILE",
+        help="where to write the interactive page of the graph (default: NAME.html here)",
+    )
+    report.add_argument("--no-page", action="store_true", help="do not write the page")
     _add_format(report)
 
     impacts = commands.add_parser(
@@ -252,6 +264,35 @@ def _parser() -> argparse.ArgumentParser:
         )
     _add_format(gaps)
 
+    viz = commands.add_parser(
+        "viz", help="the chain as an interactive HTML page that works offline"
+    )
+    viz.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    viz.add_argument(
+        "-o", "--output", metavar="FILE", help="the page to write (default: NAME.html here)"
+    )
+    viz.add_argument("--focus", metavar="NODE", help="show only what is upstream of NODE")
+    viz.add_argument(
+        "--category", metavar="C", help="size nodes and edges by this category (default: gwp)"
+    )
+    viz.add_argument(
+        "--cutoff",
+        type=_share,
+        metavar="SHARE",
+        help="hide nodes through which less than SHARE of the shown total flows"
+        " (default with --focus: 0.001)",
+    )
+    viz.add_argument(
+        "--samples",
+        type=int,
+        default=PAGE_SAMPLES,
+        metavar="N",
+        help=f"Monte Carlo samples for P5-P95 in the panel (0: none; default {PAGE_SAMPLES})",
+    )
+    viz.add_argument(
+        "--overwrite", action="store_true", help="replace FILE even if it is not a page of ours"
+    )
+
     validate = commands.add_parser("validate", help="check a graph: every error and warning")
     validate.add_argument("path", metavar="PATH", help=_PATH_HELP)
     _add_format(validate)
@@ -328,11 +369,26 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def _report_page(chain, args: argparse.Namespace) -> str:
+    """Write the report's page; return a line saying where (or why not)."""
+    if args.no_page:
+        return ""
+    target = Path(args.page or f"{chain.name}.html")
+    try:
+        written = write_page(chain, target, protect=(resolve_graph_path(args.path),))
+    except OutputExistsError as error:
+        return f"the page was not written: {error}"
+    return f"the interactive page: {written.resolve()} (open it in a browser; it works offline)"
+
+
 def _report(args: argparse.Namespace) -> int:
     chain = load(args.path)
     sections = report_sections(chain)
     if args.format != "table":
         sys.stdout.write(render_sections(sections, args.format))
+        page = _report_page(chain, args)
+        if page:
+            sys.stderr.write(page + "\n")
         return 0
     warnings = sections.pop("validation warnings")
     where = resolve_graph_path(args.path)
@@ -340,6 +396,9 @@ def _report(args: argparse.Namespace) -> int:
     sys.stdout.write(render_sections(sections, "table"))
     sys.stdout.write(f"\n== validation warnings ({len(warnings)}) ==\n")
     sys.stdout.write(render_problems(list(chain.warnings)) or "(none)\n")
+    page = _report_page(chain, args)
+    if page:
+        sys.stdout.write(f"\n{page}\n")
     return 0
 
 
@@ -390,6 +449,23 @@ def _audit(args: argparse.Namespace) -> int:
     for failure in failures:
         sys.stderr.write(f"supplychain audit: {failure}\n")
     return 3 if failures else 0
+
+
+def _viz(args: argparse.Namespace) -> int:
+    chain = load(args.path)
+    target = Path(args.output or f"{chain.name}.html")
+    written = write_page(
+        chain,
+        target,
+        overwrite=args.overwrite,
+        protect=(resolve_graph_path(args.path),),
+        focus=args.focus,
+        category=args.category,
+        cutoff=args.cutoff,
+        samples=args.samples,
+    )
+    sys.stderr.write(f"wrote {written} (open it in a browser; it works offline)\n")
+    return 0
 
 
 def _trace(args: argparse.Namespace) -> int:
@@ -446,6 +522,7 @@ _COMMANDS = {
     "uncertainty": _uncertainty,
     "social": _social,
     "audit": _audit,
+    "viz": _viz,
     "export": _export,
     "mix": _mix,
     "graphs": _graphs,

@@ -68,6 +68,7 @@ __all__ = [
     "exposure",
     "social_sections",
     "social_risks",
+    "worst_levels",
 ]
 
 KNOWN_LEVELS = ["none", "low", "medium", "high", "very_high"]
@@ -412,3 +413,46 @@ def social_risks(chain: SupplyChain | Solution, nodes: Iterable[str]) -> pd.Data
     if not frames:
         return pd.DataFrame(columns=SOCIAL_RISK_COLUMNS)
     return pd.concat(frames, ignore_index=True)[SOCIAL_RISK_COLUMNS]
+
+
+def worst_levels(chain: SupplyChain) -> pd.DataFrame:
+    """The worst known level of every indicator upstream of every node, all at once.
+
+    Levels are carried along every edge with a positive amount, sweep after sweep until
+    nothing changes (loops included: a level can only rise, so this ends).
+
+    Returns
+    -------
+    DataFrame
+        Index: node ids; one column per indicator; values: levels, ``unknown`` where no
+        node upstream has a known level.
+
+    Examples
+    --------
+    >>> from supplychain.model import from_tables
+    >>> chain = from_tables(
+    ...     nodes=[{"id": "mine", "kind": "mine", "unit": "kg"},
+    ...            {"id": "metal", "kind": "material", "unit": "kg"}],
+    ...     edges=[{"source": "mine", "target": "metal", "amount": 1}],
+    ...     social=[{"node": "mine", "indicator": "conflict", "level": "medium"}],
+    ... )
+    >>> worst_levels(chain).loc["metal", ["conflict", "child_labour"]].tolist()
+    ['medium', 'unknown']
+    """
+    ids = pd.Index(chain.nodes["id"])
+    names = indicators(chain)
+    codes = np.full((len(ids), len(names)), -1, dtype=np.int8)
+    social = chain.social[chain.social["level"].isin(KNOWN_LEVELS)]
+    rows = ids.get_indexer(social["node"])
+    columns = pd.Index(names).get_indexer(social["indicator"])
+    np.maximum.at(codes, (rows, columns), social["level"].map(KNOWN_LEVELS.index).to_numpy())
+    flows = chain.edges["converted_amount"].to_numpy(dtype=float) > 0
+    s, c = chain.index.edge_supplier[flows], chain.index.edge_consumer[flows]
+    for _ in range(len(ids) + 1):
+        carried = codes.copy()
+        np.maximum.at(carried, c, codes[s])
+        if np.array_equal(carried, codes):
+            break
+        codes = carried
+    labels = np.array([*KNOWN_LEVELS, RiskLevel.UNKNOWN.value], dtype=object)
+    return pd.DataFrame(labels[codes], index=ids, columns=names)

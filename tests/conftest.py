@@ -40,6 +40,12 @@ SOURCES = [{"id": "s", "title": "A source"}]
 """A bibliography of one source, ``s``, for the tiny graphs below."""
 
 
+@pytest.fixture(autouse=True)
+def _work_in_a_temporary_folder(tmp_path, monkeypatch):
+    """Commands that write beside them (the report's page) write into a temporary folder."""
+    monkeypatch.chdir(tmp_path)
+
+
 def node(id_: str, kind: str = "material", unit: str = "kg", **extra) -> dict:
     return {"id": id_, "kind": kind, "unit": unit, **extra}
 

@@ -1,0 +1,478 @@
+"""The supply chain as an interactive HTML page that works offline: pyvis (vis-network), inlined.
+
+The page is one file. vis-network's script and style come from the pyvis package and are
+written into it; nothing is loaded from the network (a Content-Security-Policy forbids it
+too), and every name, note and source is data, shown as text: the graph travels as JSON
+in a ``<script type="application/json">`` block with ``<``, ``>`` and ``&`` escaped, and the
+page builds labels, tooltips and panels with ``textContent``.
+
+What the page shows (:func:`page_data`):
+
+* **Layout**: columns upstream to downstream (mines, materials, components, devices,
+  services), energy just before its first consumer; within a column, nodes ordered by
+  their neighbours (barycentre sweeps), so the same graph gives the same picture.
+* **Colour** by kind; **size** by the share of the shown total that flows through the node
+  (the focus node's total, or the total of every service and device), **edge width** by
+  the share that flows through the edge. **Dashes** mark undisclosed data: a node or edge
+  from a proxy (``estimated``) is dashed, a placeholder (``missing``) dashed in red;
+  published data is solid grey, disclosed data solid and dark.
+* **Tooltips** and a panel on click: unit, country, totals per unit with P5-P95 (Monte
+  Carlo) and opacity, social risk levels upstream, the direct impacts and sources.
+* **Search** and **filters** by kind, country and transparency.
+* A large graph is pruned to the nodes through which most of the total flows, and the page
+  says how many it hides; ``focus`` shows only what is upstream of one node.
+
+Examples
+--------
+>>> from supplychain.io import load
+>>> data = page_data(load("example"), focus="image-generation", samples=0)
+>>> sorted(n["id"] for n in data["nodes"])
+['electricity-usa', 'gpu-a100', 'image-generation', 'server-8xa100']
+>>> data["meta"]["note"]
+'9 of 13 nodes are hidden: below 0.1% of the total of image-generation.'
+
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from supplychain.errors import OutputExistsError
+from supplychain.model import SupplyChain
+from supplychain.propagate import category_position, node_position, solve_chain, totals
+from supplychain.schema import Kind
+from supplychain.social import worst_levels
+from supplychain.solver import plan, solve
+from supplychain.trace import main_category
+from supplychain.uncertainty import DEFAULT_SEED, monte_carlo, uncertainty_summary
+
+__all__ = [
+    "page_data",
+    "render_page",
+    "write_page",
+    "DEFAULT_CUTOFF",
+    "MAX_NODES",
+    "PAGE_MARK",
+    "KIND_COLOURS",
+]
+
+DEFAULT_CUTOFF = 0.001
+"""With a focus: hide nodes through which less than this share of its total flows."""
+
+MAX_NODES = 1500
+"""More nodes than this are pruned to the ones through which most of the total flows."""
+
+PAGE_SAMPLES = 300
+"""Monte Carlo samples behind the P5-P95 of the page (seed :data:`DEFAULT_SEED`)."""
+
+PAGE_MARK = "<!-- supplychain page -->"
+"""First line of every page; a file that starts with it may be replaced by a new page."""
+
+KIND_COLOURS = {
+    "mine": "#8c564b",
+    "material": "#ff7f0e",
+    "component": "#1f77b4",
+    "device": "#9467bd",
+    "service": "#2ca02c",
+    "energy": "#c9a100",
+}
+"""Colour of each kind of node."""
+
+_COLUMN = {"mine": 0, "material": 1, "component": 2, "device": 3, "service": 5}
+_STYLE = {  # transparency -> (border or line colour, dashes, width)
+    "disclosed": ("#222222", False, 1.5),
+    "published": ("#777777", False, 1.5),
+    "estimated": ("#777777", [6, 4], 1.5),
+    "missing": ("#d62728", [3, 3], 3.0),
+}
+_X_GAP, _Y_GAP = 380.0, 46.0
+
+
+# ------------------------------------------------------------------------- layout
+
+
+def _columns(chain: SupplyChain) -> np.ndarray:
+    """Column of every node: its kind's (services leave a column free for the energy that
+    feeds them); energy half a column before its first consumer."""
+    kind = chain.nodes["kind"].to_numpy()
+    column = np.array([_COLUMN.get(k, np.nan) for k in kind], dtype=float)
+    s, c = chain.index.edge_supplier, chain.index.edge_consumer
+    energy = np.flatnonzero(kind == Kind.ENERGY)
+    for _ in range(len(energy) + 1):  # energy feeding energy: settle from downstream
+        before = column.copy()
+        for position in energy:
+            consumers = c[s == position]
+            places = column[consumers] - 0.5
+            places = places[np.isfinite(places)]
+            column[position] = places.min() if len(places) else 4.5
+        if np.array_equal(before, column, equal_nan=True):
+            break
+    return column
+
+
+def _order_in_columns(
+    column: np.ndarray, s: np.ndarray, c: np.ndarray, ids: np.ndarray
+) -> np.ndarray:
+    """y rank of every node within its column: barycentre sweeps, ties by id (stable)."""
+    n = len(column)
+    y = np.zeros(n)
+    for value in np.unique(column):
+        members = np.flatnonzero(column == value)
+        y[members[np.argsort(ids[members], kind="stable")]] = np.arange(len(members))
+    values = np.unique(column)
+    for _ in range(4):
+        for sweep in (values[::-1], values):  # downstream first, then upstream
+            for value in sweep:
+                members = np.flatnonzero(column == value)
+                total = np.zeros(n)
+                count = np.zeros(n)
+                for a, b in ((s, c), (c, s)):  # neighbours on both sides
+                    np.add.at(total, a, y[b])
+                    np.add.at(count, a, 1)
+                centre = np.where(
+                    count[members] > 0, total[members] / np.maximum(count[members], 1), y[members]
+                )
+                order = np.lexsort((ids[members], y[members], centre))
+                y[members[order]] = np.arange(len(members))
+    return y
+
+
+def _positions(chain: SupplyChain, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and y (pixels) of the kept nodes."""
+    column = _columns(chain)[keep]
+    positions = np.full(len(chain.nodes), -1)
+    positions[keep] = np.arange(len(keep))
+    s, c = chain.index.edge_supplier, chain.index.edge_consumer
+    inside = (positions[s] >= 0) & (positions[c] >= 0)
+    ids = chain.nodes["id"].to_numpy()[keep]
+    y = _order_in_columns(column, positions[s[inside]], positions[c[inside]], ids)
+    height = pd.Series(y).groupby(column).transform("max").to_numpy()
+    y_gap = _Y_GAP if height.max(initial=0) > 30 else 1.6 * _Y_GAP  # room for big dots
+    gap = max(_X_GAP, 0.4 * y_gap * float(height.max(initial=0)))  # keep a wide page wide
+    return column * gap, (y - height / 2) * y_gap
+
+
+# ------------------------------------------------------------------------- what to show
+
+
+MAX_HEADLINES = 50
+"""Without a focus, shares are the largest over this many services and devices at most
+(beyond, over their sum)."""
+
+
+def _flows(solution, focus: str | None, category: str | None) -> tuple[np.ndarray, np.ndarray, str]:
+    """Share of the shown total(s) through every node and every edge, and what it is of.
+
+    With a focus, shares of its total; without, the largest share of the total of any
+    service or device (each is its own 100 %).
+    """
+    chain, matrices = solution.chain, solution.matrices
+    n = len(matrices.nodes)
+    if focus is not None:
+        targets = np.array([node_position(solution, focus)])
+        of = f"the total of {focus}"
+    else:
+        targets = np.flatnonzero(chain.nodes["kind"].isin(["service", "device"]).to_numpy())
+        of = "the total of a service or device"
+        if len(targets) == 0:
+            targets = np.arange(n)
+            of = "the total of a node"
+    weight = (
+        np.ones(n) if category is None else solution.H[:, category_position(solution, category)]
+    )
+    if len(targets) > MAX_HEADLINES:  # one demand of all of them
+        demand = np.zeros((n, 1))
+        demand[targets, 0] = 1.0
+    else:
+        demand = np.zeros((n, len(targets)))
+        demand[targets, np.arange(len(targets))] = 1.0
+    x = solve(plan(solution.matrices.A.T.tocsr()), demand)  # requirements, one per column
+    total = (demand * weight[:, None]).sum(axis=0)
+    if not (total > 0).any():  # nothing in this category: shares of the amounts
+        weight, total = np.ones(n), demand.sum(axis=0)
+    scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    through = (x * weight[:, None] * scale).max(axis=1)
+    s, c = matrices.edge_supplier, matrices.edge_consumer
+    edge = (x[c] * matrices.edge_amount[:, None] * weight[s][:, None] * scale).max(axis=1)
+    return through, edge, of
+
+
+def page_data(
+    chain: SupplyChain,
+    focus: str | None = None,
+    category: str | None = None,
+    cutoff: float | None = None,
+    samples: int = PAGE_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    max_nodes: int = MAX_NODES,
+) -> dict:
+    """Everything the page draws, as JSON-ready data.
+
+    Returns
+    -------
+    dict
+        ``nodes`` and ``edges`` (vis-network items built with pyvis), ``details`` (by node
+        id: the panel's fields), ``meta`` (graph name, category, focus, what sizes are a
+        share of, the pruning note, counts).
+    """
+    from pyvis.network import Network  # noqa: PLC0415  (imported only to draw)
+
+    solution = solve_chain(chain)
+    category = category or main_category(solution)
+    if category is not None:
+        category_position(solution, category)
+    if focus is not None:
+        node_position(solution, focus)
+    share, edge_share, of = _flows(solution, focus, category)
+    n = len(chain.nodes)
+    ids = chain.nodes["id"].to_numpy()
+    if focus is not None:
+        threshold = DEFAULT_CUTOFF if cutoff is None else cutoff
+        visible = (share >= threshold) & (share > 0)
+        visible[node_position(solution, focus)] = True
+    else:
+        threshold = 0.0 if cutoff is None else cutoff
+        visible = share >= threshold if threshold > 0 else np.ones(n, dtype=bool)
+    if visible.sum() > max_nodes:
+        ranked = np.argsort(-share, kind="stable")[:max_nodes]
+        visible = np.zeros(n, dtype=bool)
+        visible[ranked] = True
+    keep = np.flatnonzero(visible)
+    hidden = n - len(keep)
+    note = ""
+    if hidden:
+        reason = (
+            f"below {100 * threshold:.3g}% of {of}"
+            if len(keep) < max_nodes
+            else f"beyond the {max_nodes} nodes through which most of {of} flows"
+        )
+        note = f"{hidden} of {n} nodes are hidden: {reason}."
+    x, y = _positions(chain, keep)
+    details = _details(solution, ids[keep], category, samples, seed)
+    network = Network(directed=True)
+    biggest = max(float(share[keep].max(initial=0.0)), 1e-300)
+    kinds = chain.nodes["kind"].to_numpy()
+    levels = chain.nodes["transparency"].to_numpy()
+    for position, (px, py) in zip(keep, zip(x, y, strict=True), strict=True):
+        colour, dashes, width = _STYLE[levels[position]]
+        network.add_node(
+            str(ids[position]),
+            label=_label(chain.nodes["name"].iloc[position] or ids[position]),
+            x=float(px),
+            y=float(py),
+            physics=False,
+            shape="dot",
+            size=float(10 + 30 * math.sqrt(max(share[position], 0) / biggest)),
+            color={"background": KIND_COLOURS[kinds[position]], "border": colour},
+            borderWidth=width,
+            shapeProperties={"borderDashes": dashes},
+        )
+    positions = np.full(n, -1)
+    positions[keep] = np.arange(len(keep))
+    matrices = solution.matrices
+    edge_levels = chain.edges["transparency"].to_numpy()
+    widest = max(float(edge_share.max(initial=0.0)), 1e-300)
+    for e in np.flatnonzero(
+        (positions[matrices.edge_supplier] >= 0) & (positions[matrices.edge_consumer] >= 0)
+    ):
+        colour, dashes, _ = _STYLE[edge_levels[e]]
+        network.add_edge(
+            str(ids[matrices.edge_supplier[e]]),
+            str(ids[matrices.edge_consumer[e]]),
+            width=float(0.5 + 9.5 * math.sqrt(max(edge_share[e], 0) / widest)),
+            dashes=dashes,
+            color={"color": colour, "opacity": 0.8},
+            arrows="to",
+            transparency=str(edge_levels[e]),
+            share=float(edge_share[e]),
+            amount=float(matrices.edge_amount[e]),
+        )
+    nodes, edges, *_ = network.get_network_data()
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "details": details,
+        "meta": {
+            "graph": chain.name,
+            "category": category or "",
+            "focus": focus or "",
+            "of": of,
+            "note": note,
+            "shown": len(keep),
+            "total": n,
+            "samples": samples,
+            "kinds": {k: KIND_COLOURS[k] for k in KIND_COLOURS},
+        },
+    }
+
+
+def _label(text: str, width: int = 28) -> str:
+    """A short label for the canvas (the whole name is in the tooltip)."""
+    text = str(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _details(solution, shown: np.ndarray, category: str | None, samples: int, seed: int) -> dict:
+    """The panel's fields of every shown node."""
+    chain = solution.chain
+    found = totals(solution)
+    found = found[found["node"].isin(shown)]
+    if samples and len(shown):
+        spread = uncertainty_summary(monte_carlo(chain, samples, seed, nodes=list(shown)))
+        found = found.merge(
+            spread[["node", "category", "p5", "p95"]], on=["node", "category"], how="left"
+        )
+    else:
+        found = found.assign(p5=np.nan, p95=np.nan)
+    by_node = {node: group for node, group in found.groupby("node", sort=False)}
+    social = worst_levels(chain)
+    titles = dict(zip(chain.sources["id"], chain.sources["title"], strict=True))
+    years = dict(zip(chain.sources["id"], chain.sources["year"], strict=True))
+    impacts = chain.impacts.groupby("node")
+    own_social = chain.social.groupby("node")
+    nodes = chain.nodes.set_index("id")
+    details = {}
+    for node in shown:
+        entry = nodes.loc[node]
+        cited = [s.strip() for s in str(entry["source"]).split(";") if s.strip()]
+        rows = by_node.get(node)
+        details[str(node)] = {
+            "id": str(node),
+            "name": str(entry["name"]),
+            "kind": str(entry["kind"]),
+            "unit": str(entry["unit"]),
+            "country": str(entry["country"]),
+            "transparency": str(entry["transparency"]),
+            "operator": str(entry["operator"]),
+            "note": str(entry["note"]),
+            "sources": [_cite(s, titles, years) for s in cited],
+            "totals": []
+            if rows is None
+            else [
+                {
+                    "category": r.category,
+                    "value": _number(r.value),
+                    "p5": _number(r.p5),
+                    "p95": _number(r.p95),
+                    "unit": f"{r.unit} per {r.per}",
+                    "opacity": _number(r.opacity),
+                }
+                for r in rows.itertuples(index=False)
+                if r.value != 0 or (r.p95 == r.p95 and r.p95 != 0)
+            ],
+            "direct": [
+                {
+                    "category": r.category,
+                    "value": _number(r.converted_value),
+                    "transparency": r.transparency,
+                    "source": _cite(r.source, titles, years) if r.source else "",
+                }
+                for r in (
+                    impacts.get_group(node).itertuples(index=False)
+                    if node in impacts.groups
+                    else []
+                )
+            ],
+            "social": [
+                {"indicator": indicator, "level": social.loc[node, indicator]}
+                for indicator in social.columns
+                if social.loc[node, indicator] != "unknown"
+            ],
+            "own_social": [
+                {
+                    "indicator": r.indicator,
+                    "level": r.level,
+                    "source": _cite(r.source, titles, years) if r.source else "",
+                }
+                for r in (
+                    own_social.get_group(node).itertuples(index=False)
+                    if node in own_social.groups
+                    else []
+                )
+            ],
+        }
+    return details
+
+
+def _cite(source: str, titles: dict, years: dict) -> str:
+    source = source.split(";")[0].strip()
+    year = years.get(source)
+    when = f" ({int(year)})" if year is not None and pd.notna(year) else ""
+    return f"{titles.get(source, source)}{when} [{source}]"
+
+
+def _number(value: object) -> float | None:
+    return (
+        None
+        if value is None or (isinstance(value, float) and not math.isfinite(value))
+        else float(value)
+    )
+
+
+# ------------------------------------------------------------------------- the page
+
+
+def _safe_json(data: object) -> str:
+    """JSON that cannot end its ``<script>`` block nor open a tag: ``<``, ``>``, ``&`` escaped."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _asset(name: str) -> str:
+    import pyvis  # noqa: PLC0415
+
+    return (Path(pyvis.__file__).parent / "lib" / "vis-9.1.2" / name).read_text(encoding="utf-8")
+
+
+def render_page(data: dict) -> str:
+    """The HTML page of :func:`page_data` (one self-contained file)."""
+    script = _asset("vis-network.min.js").replace("</script", "<\\/script")
+    style = _asset("vis-network.css").replace("</style", "<\\/style")
+    template = (Path(__file__).parent / "page.html").read_text(encoding="utf-8")
+    return (
+        template.replace("/*VIS_STYLE*/", style)
+        .replace("/*VIS_SCRIPT*/", script)
+        .replace("/*GRAPH_DATA*/", _safe_json(data))
+    )
+
+
+def write_page(
+    chain: SupplyChain,
+    path: str | os.PathLike,
+    overwrite: bool = False,
+    protect: tuple[Path, ...] = (),
+    **options: object,
+) -> Path:
+    """Render the page of ``chain`` into ``path`` and return it.
+
+    A file that exists is replaced only if ``overwrite`` is true or it is a page this
+    function wrote (it starts with :data:`PAGE_MARK`); never inside ``protect`` (the input).
+
+    Raises
+    ------
+    OutputExistsError
+        If ``path`` exists and may not be replaced, or lies in the input.
+    """
+    target = Path(path)
+    for folder in protect:
+        folder = Path(folder).resolve()
+        if target.resolve() == folder or folder in target.resolve().parents:
+            raise OutputExistsError(f"{target} is inside the input {folder}; write elsewhere")
+    if target.exists():
+        ours = target.is_file() and target.read_bytes()[: len(PAGE_MARK)] == PAGE_MARK.encode()
+        if not (overwrite or ours):
+            raise OutputExistsError(
+                f"{target} exists and is not a supplychain page; choose another file or allow"
+                " overwriting"
+            )
+    html = render_page(page_data(chain, **options))
+    temporary = target.with_name(f".{target.name}.partial")
+    temporary.write_text(html, encoding="utf-8")
+    os.replace(temporary, target)
+    return target

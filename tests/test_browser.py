@@ -1,0 +1,192 @@
+"""The page in a real browser: headless Chromium, network blocked, driven with Playwright.
+
+Without Chromium (Debian package ``chromium``) or Playwright the tests skip and say why;
+``.ci/run`` installs both, so in CI they always run.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from test_render import HOSTILE, hostile_chain
+
+from supplychain.io import load
+from supplychain.render import write_page
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - CI installs it with the test extras
+    sync_playwright = None
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or sync_playwright is None,
+    reason="browser tests need Chromium (apt install chromium) and Playwright"
+    " (pip install '.[test]'); .ci/run installs both",
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """A page opened from a file with every network request refused and recorded."""
+
+    def __init__(self, browser, path: Path):
+        self.context = browser.new_context(viewport={"width": 1500, "height": 950})
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("dialog", self._dialog)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith("file:"):
+            route.continue_()
+        else:
+            self.requests.append(url)
+            route.abort()
+
+    def _console(self, message):
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def point_of(self, node_id: str) -> tuple[float, float]:
+        """Where ``node_id`` is drawn on the screen."""
+        position = self.page.evaluate(
+            "(id) => { const n = window.supplychain.network;"
+            " return n.canvasToDOM(n.getPositions([id])[id]); }",
+            node_id,
+        )
+        box = self.page.locator("#graph").bounding_box()
+        return box["x"] + position["x"], box["y"] + position["y"]
+
+    def focus_on(self, node_id: str) -> tuple[float, float]:
+        self.page.evaluate(
+            "(id) => window.supplychain.network.focus(id, {scale: 1.5, animation: false})",
+            node_id,
+        )
+        self.page.wait_for_timeout(100)
+        return self.point_of(node_id)
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pages")
+    paths = {
+        "ai-inference": write_page(load("ai-inference"), folder / "ai.html", samples=100),
+        "focus": write_page(
+            load("ai-inference"), folder / "focus.html", focus="image-generation", samples=0
+        ),
+        "hostile": write_page(hostile_chain(), folder / "hostile.html", samples=0),
+    }
+    return paths
+
+
+@pytest.fixture
+def visit(browser):
+    opened = []
+
+    def open_(path):
+        opened.append(Visit(browser, path))
+        return opened[-1]
+
+    yield open_
+    for each in opened:
+        each.close()
+
+
+def test_the_graph_draws_every_node_and_loads_nothing(pages, visit):
+    seen = visit(pages["ai-inference"])
+    count = seen.page.evaluate("window.supplychain.nodes.length")
+    assert count == len(load("ai-inference").nodes) == 142
+    painted = seen.page.evaluate(
+        "() => { const c = document.querySelector('#graph canvas');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"
+    )
+    assert painted > 5000  # the canvas has been drawn on
+    assert seen.requests == [] and seen.errors == [] and seen.dialogs == []
+
+
+def test_hover_shows_a_tooltip_and_click_the_panel(pages, visit):
+    seen = visit(pages["ai-inference"])
+    x, y = seen.focus_on("gpu-a100-sxm4-80gb")
+    seen.page.mouse.move(x, y)
+    tooltip = seen.page.locator("div.vis-tooltip")
+    tooltip.wait_for(state="visible", timeout=5000)
+    assert "gpu-a100-sxm4-80gb" in tooltip.inner_text()
+    assert "P5–P95" in tooltip.inner_text()
+    seen.page.mouse.click(x, y)
+    panel = seen.page.locator("#panel")
+    assert panel.is_visible()
+    text = panel.inner_text()
+    assert "NVIDIA A100 SXM4 80GB GPU" in text and "forced_labour: high" in text
+    assert "BoaviztAPI impact factors" in text and "100.0%" in text
+    assert seen.errors == [] and seen.requests == []
+
+
+def test_search_and_filters(pages, visit):
+    seen = visit(pages["ai-inference"])
+    seen.page.fill("#search", "server-p4de-24xlarge-hour")
+    assert seen.page.inner_text("#found") == "1 found"
+    assert "One hour of the inference server" in seen.page.inner_text("#panel")
+    seen.page.uncheck("#kind-filters input[value=mine]")
+    hidden = seen.page.evaluate("window.supplychain.nodes.get({filter: n => n.hidden}).length")
+    assert hidden == 98  # every mine
+    seen.page.select_option("#country-filter", "COD")
+    shown = seen.page.evaluate("window.supplychain.nodes.get({filter: n => !n.hidden}).length")
+    assert shown == 0  # the Congo's nodes are all mines
+    seen.page.check("#kind-filters input[value=mine]")
+    shown = seen.page.evaluate(
+        "window.supplychain.nodes.get({filter: n => !n.hidden}).map(n => n.id).sort()"
+    )
+    assert "cobalt-mining-cod" in shown and "copper-mining-chn" not in shown
+    assert seen.errors == []
+
+
+def test_a_focused_page_shows_its_note(pages, visit):
+    seen = visit(pages["focus"])
+    assert "nodes are hidden: below 0.1% of the total of image-generation" in seen.page.inner_text(
+        "#note"
+    )
+    assert seen.page.evaluate("window.supplychain.nodes.length") < 30
+    assert seen.errors == [] and seen.requests == []
+
+
+def test_hostile_names_show_as_text_and_run_nothing(pages, visit):
+    seen = visit(pages["hostile"])
+    for node_id in HOSTILE:
+        x, y = seen.focus_on(node_id)
+        seen.page.mouse.move(x, y)
+        seen.page.locator("div.vis-tooltip").wait_for(state="visible", timeout=5000)
+        seen.page.mouse.click(x, y)
+        seen.page.wait_for_timeout(100)
+        assert node_id in seen.page.inner_text("#panel")
+    tooltip = seen.page.inner_text("div.vis-tooltip")
+    assert HOSTILE[0] in tooltip or HOSTILE[1] in tooltip
+    assert seen.page.evaluate("document.querySelectorAll('img, iframe').length") == 0
+    assert seen.page.evaluate("document.querySelectorAll('script').length") == 3  # ours only
+    seen.page.fill("#search", "alert")
+    assert seen.page.inner_text("#found") == "2 found"
+    assert seen.dialogs == [] and seen.errors == [] and seen.requests == []
