@@ -207,11 +207,16 @@ def _space_at_cell_edge(raw: bytes) -> bool:
 
 
 def _ragged_rows(text: str, file: str) -> list[Problem]:
-    """Every row with more cells than the header (pandas stops at the first)."""
-    records = csv.reader(io.StringIO(text))
-    header = next(records, [])
+    """Every row with more cells than the header (pandas stops at the first); none if the
+    text is not CSV at all."""
+    records = csv.reader(io.StringIO(text, newline=""))  # a lone \r ends a row, as in pandas
+    try:
+        header = next(records, [])
+        rows = list(enumerate(records, start=2))
+    except csv.Error:
+        return []
     problems = []
-    for row, cells in enumerate(records, start=2):
+    for row, cells in rows:
         if len(cells) > len(header):
             problems.append(
                 _problem(
