@@ -11,7 +11,9 @@ Run from a source checkout::
     python graphs/build_shipped.py --check  # exit 1 if a table or page differs
 
 ``viz/`` holds the interactive page of every shipped graph (``supplychain viz``), the
-example graph's included. The READMEs beside the graphs are written by hand.
+example graph's included, and the chart of the services of ``ai-inference`` with their
+P5-P95 (``supplychain uncertainty ai-inference --chart FILE``). The READMEs beside the
+graphs are written by hand.
 """
 
 from __future__ import annotations
@@ -19,18 +21,26 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from supplychain.chart import bar_chart
 from supplychain.io import load, save_csv
 from supplychain.mixes import mine_layer
 from supplychain.model import from_tables
 from supplychain.reference import read_table
 from supplychain.render import page_data, render_page
 from supplychain.shipped import shipped_graph_names
+from supplychain.uncertainty import (
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    monte_carlo,
+    uncertainty_summary,
+)
 
 GRAPHS = Path(__file__).resolve().parent
 VIZ = GRAPHS.parent / "viz"
@@ -801,13 +811,29 @@ def page(name: str) -> str:
     return render_page(page_data(load(GRAPHS / name)))
 
 
+def services_chart() -> str:
+    """The per-service GWP of ``ai-inference`` with P5-P95: the article's comparison."""
+    chain = load(GRAPHS / "ai-inference")
+    found = uncertainty_summary(monte_carlo(chain, DEFAULT_SAMPLES, DEFAULT_SEED))
+    rows = found[(found["kind"] == "service") & (found["category"] == "gwp")]
+    return bar_chart(rows, "gwp")
+
+
+def outputs() -> dict[str, Callable[[], str]]:
+    """Every file of ``viz/`` and how to make it."""
+    made: dict[str, Callable[[], str]] = {
+        f"{name}.html": (lambda name=name: page(name)) for name in shipped_graph_names()
+    }
+    made["ai-inference-services.svg"] = services_chart
+    return made
+
+
 def stale_pages() -> list[str]:
-    """Pages in ``viz/`` that differ from a fresh render (or are absent)."""
+    """Files in ``viz/`` that differ from a fresh render (or are absent)."""
     return [
         name
-        for name in shipped_graph_names()
-        if not (VIZ / f"{name}.html").is_file()
-        or (VIZ / f"{name}.html").read_text(encoding="utf-8") != page(name)
+        for name, make in outputs().items()
+        if not (VIZ / name).is_file() or (VIZ / name).read_text(encoding="utf-8") != make()
     ]
 
 
@@ -822,15 +848,15 @@ def main() -> int:
                 print(f"{name}: differs from data/ in {', '.join(files)}")
         pages = stale_pages()
         for name in pages:
-            print(f"viz/{name}.html: differs from a fresh page")
+            print(f"viz/{name}: differs from a fresh render")
         return 1 if any(stale.values()) or pages else 0
     for name in BUILDERS:
         write(name, GRAPHS / name)
         print(f"wrote graphs/{name}")
     VIZ.mkdir(exist_ok=True)
-    for name in shipped_graph_names():
-        (VIZ / f"{name}.html").write_text(page(name), encoding="utf-8")
-        print(f"wrote viz/{name}.html")
+    for name, make in outputs().items():
+        (VIZ / name).write_text(make(), encoding="utf-8")
+        print(f"wrote viz/{name}")
     return 0
 
 

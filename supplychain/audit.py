@@ -42,10 +42,16 @@ import numpy as np
 import pandas as pd
 
 from supplychain.model import SupplyChain
-from supplychain.propagate import Solution, category_position, solve_chain, totals
+from supplychain.propagate import (
+    Solution,
+    category_position,
+    node_position,
+    solve_chain,
+    totals,
+)
 from supplychain.social import _mine_kg
 from supplychain.solver import plan, solve
-from supplychain.trace import _requirement_vector, contributions, edge_contributions, main_category
+from supplychain.trace import _requirement_vector, main_category
 from supplychain.uncertainty import (
     DEFAULT_SEED,
     monte_carlo,
@@ -98,10 +104,22 @@ class Audit:
     category: str | None = None
 
 
-def audited_nodes(chain: SupplyChain) -> list[str]:
-    """Every service and device of a graph (the default nodes of an audit)."""
-    nodes = chain.nodes
-    return list(nodes.loc[nodes["kind"].isin(["service", "device"]), "id"])
+MAX_AUDITED = 50
+"""An audit without nodes covers every service and device, or this many of them: the
+services, then the devices, with the largest totals in the ranked category."""
+
+
+def audited_nodes(solution: Solution, category: str | None = None) -> list[str]:
+    """The default nodes of an audit (see :data:`MAX_AUDITED`)."""
+    nodes = solution.chain.nodes
+    chosen: list[str] = []
+    for kind in ("service", "device"):
+        of_kind = np.flatnonzero((nodes["kind"] == kind).to_numpy())
+        if category is not None and len(of_kind):
+            column = category_position(solution, category)
+            of_kind = of_kind[np.argsort(-solution.H[of_kind, column], kind="stable")]
+        chosen.extend(nodes["id"].to_numpy()[of_kind])
+    return chosen[:MAX_AUDITED]
 
 
 def _coverage(solution: Solution, nodes: Sequence[str]) -> pd.DataFrame:
@@ -150,7 +168,7 @@ def _transparency(solution: Solution, nodes: Sequence[str]) -> pd.DataFrame:
     return found[columns].reset_index(drop=True)
 
 
-def _kind_of_gap(kinds: dict, levels: dict, source: str, target: str) -> str:
+def _kind_of_gap(kinds, levels, source: str, target: str) -> str:
     if levels.get(source) == "missing" and kinds.get(target) == "material":
         return "unknown origin"
     if kinds.get(source) == "mine" and kinds.get(target) == "material":
@@ -158,7 +176,7 @@ def _kind_of_gap(kinds: dict, levels: dict, source: str, target: str) -> str:
     return "edge"
 
 
-def _close_with(kind: str, source: str, target: str, kinds: dict, category: str = "") -> str:
+def _close_with(kind: str, source: str, target: str, kinds, category: str = "") -> str:
     """What disclosure would close a gap, in words."""
     what, into = kinds.get(source, ""), kinds.get(target, "")
     if kind == "impact":
@@ -184,54 +202,87 @@ def _close_with(kind: str, source: str, target: str, kinds: dict, category: str 
     return f"a disclosed amount of {source} per unit of {target}"
 
 
-def _gaps(solution: Solution, node: str, category: str, variance: pd.Series | None) -> pd.DataFrame:
-    chain = solution.chain
-    kinds = dict(zip(chain.nodes["id"], chain.nodes["kind"], strict=True))
-    levels = dict(zip(chain.nodes["id"], chain.nodes["transparency"], strict=True))
-    flows = edge_contributions(solution, node, category)
-    flows = flows[flows["transparency"] != "disclosed"]
-    cited = chain.edges.set_index(["source", "target"])["source_ref"]
-    edges = pd.DataFrame(
-        {
-            "gap": flows["source"] + " -> " + flows["target"],
-            "kind": [
-                _kind_of_gap(kinds, levels, s, t)
-                for s, t in zip(flows["source"], flows["target"], strict=True)
-            ],
-            "transparency": flows["transparency"],
-            "share": flows["share"],
-            "source": [
-                cited.get((s, t), "") for s, t in zip(flows["source"], flows["target"], strict=True)
-            ],
-            "_source": flows["source"],
-            "_target": flows["target"],
-        }
-    )
-    own = contributions(solution, node, category)
-    own = own[own["transparency"] != "disclosed"]
-    impacts = chain.impacts[chain.impacts["category"] == category].set_index("node")["source"]
-    direct = pd.DataFrame(
-        {
-            "gap": own["node"] + ": " + category,
-            "kind": "impact",
-            "transparency": own["transparency"],
-            "share": own["share"],
-            "source": own["node"].map(impacts).fillna(""),
-            "_source": own["node"],
-            "_target": "",
-        }
-    )
-    gaps = pd.concat([edges, direct], ignore_index=True)
-    gaps["close_with"] = [
-        _close_with(k, s, t, kinds, category)
-        for k, s, t in zip(gaps["kind"], gaps["_source"], gaps["_target"], strict=True)
+def _gaps(
+    solution: Solution,
+    node: str,
+    category: str,
+    variance: pd.Series | None,
+    top: int | None = None,
+) -> pd.DataFrame:
+    """The undisclosed edges and direct impacts upstream of ``node``, ranked; the first
+    ``top`` of them (all if None). Vectorised over the whole graph, texts for the kept."""
+    chain, m = solution.chain, solution.matrices
+    c = category_position(solution, category)
+    x = _requirement_vector(solution, node)
+    total = solution.H[node_position(solution, node), c]
+    flow = x[m.edge_consumer] * m.edge_amount
+    edge_share = flow * solution.H[m.edge_supplier, c] / total if total > 0 else flow * np.nan
+    B = m.B[[c]].toarray().ravel()
+    own_share = x * B / total if total > 0 else x * np.nan
+    impact_rows = np.flatnonzero(m.impact_category == c)
+    edge_rows = np.flatnonzero((flow > 0) & (m.edge_level > 0))
+    impact_rows = impact_rows[
+        (own_share[m.impact_node[impact_rows]] > 0) & (m.impact_level[impact_rows] > 0)
     ]
-    gaps["variance_share"] = gaps["gap"].map(variance) if variance is not None else np.nan
-    gaps = gaps.assign(node=node, category=category)
-    order = ["variance_share", "share"] if variance is not None else ["share"]
-    gaps = gaps.sort_values(order, ascending=False, kind="stable", na_position="last")
-    gaps["rank"] = np.arange(1, len(gaps) + 1)
-    return gaps[GAP_COLUMNS].reset_index(drop=True)
+    shares = np.r_[edge_share[edge_rows], own_share[m.impact_node[impact_rows]]]
+    names = (
+        np.r_[
+            (
+                chain.edges["source"].to_numpy(object)[edge_rows]
+                + " -> "
+                + chain.edges["target"].to_numpy(object)[edge_rows]
+            ),
+            chain.impacts["node"].to_numpy(object)[impact_rows] + f": {category}",
+        ]
+        if len(edge_rows) + len(impact_rows)
+        else np.array([], dtype=object)
+    )
+    spread = (
+        pd.Series(names).map(variance).to_numpy(dtype=float)
+        if variance is not None
+        else np.full(len(names), np.nan)
+    )
+    if variance is not None:
+        order = np.lexsort((-np.nan_to_num(shares), -np.nan_to_num(spread, nan=-1.0)))
+    else:
+        order = np.argsort(-np.nan_to_num(shares), kind="stable")
+    if top:
+        order = order[:top]
+    kinds = chain.nodes.set_index("id")["kind"]
+    levels = chain.nodes.set_index("id")["transparency"]
+    n_edges = len(edge_rows)
+    rows = []
+    for rank, k in enumerate(order, start=1):
+        if k < n_edges:
+            e = edge_rows[k]
+            source, target = chain.edges["source"].iat[e], chain.edges["target"].iat[e]
+            kind = _kind_of_gap(kinds, levels, source, target)
+            transparency, cited = (
+                chain.edges["transparency"].iat[e],
+                chain.edges["source_ref"].iat[e],
+            )
+        else:
+            i = impact_rows[k - n_edges]
+            source, target, kind = chain.impacts["node"].iat[i], "", "impact"
+            transparency, cited = (
+                chain.impacts["transparency"].iat[i],
+                chain.impacts["source"].iat[i],
+            )
+        rows.append(
+            {
+                "node": node,
+                "rank": rank,
+                "gap": names[k],
+                "kind": kind,
+                "transparency": transparency,
+                "category": category,
+                "share": shares[k],
+                "variance_share": spread[k],
+                "close_with": _close_with(kind, source, target, kinds, category),
+                "source": cited,
+            }
+        )
+    return pd.DataFrame(rows, columns=GAP_COLUMNS)
 
 
 def _citations(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -319,6 +370,8 @@ def audit(
     samples: int | None = None,
     seed: int = DEFAULT_SEED,
     older_than: int | None = None,
+    top: int | None = None,
+    checks: bool = True,
 ) -> Audit:
     """Audit the data gaps of ``nodes`` (default: every service and device).
 
@@ -326,6 +379,7 @@ def audit(
     ----------
     chain : SupplyChain or Solution
     nodes : sequence of str, optional
+        Default: :func:`audited_nodes`.
     category : str, optional
         The category whose total the gaps are ranked by (default: ``gwp`` if present).
     samples : int, optional
@@ -334,6 +388,10 @@ def audit(
     seed : int
     older_than : int, optional
         Flag figures whose sources are all older than this year.
+    top : int, optional
+        Keep the first ``top`` gaps of each node (default: all).
+    checks : bool
+        Run the completeness checks (they read the whole graph).
 
     Raises
     ------
@@ -342,10 +400,10 @@ def audit(
     """
     solution = chain if isinstance(chain, Solution) else solve_chain(chain)
     graph = solution.chain
-    nodes = audited_nodes(graph) if nodes is None else list(nodes)
-    for node in nodes:
-        _requirement_vector(solution, node)  # names an unknown node
     category = category or main_category(solution)
+    nodes = audited_nodes(solution, category) if nodes is None else list(nodes)
+    for node in nodes:
+        node_position(solution, node)  # names an unknown node
     gaps = []
     if category is not None:
         category_position(solution, category)
@@ -355,13 +413,15 @@ def audit(
                 mc = monte_carlo(graph, samples, seed, [node], upstream_parameters(graph, node))
                 drivers = sensitivity(mc, node, category)
                 variance = drivers.set_index("parameter")["variance_share"]
-            gaps.append(_gaps(solution, node, category, variance))
+            gaps.append(_gaps(solution, node, category, variance, top))
     gap_frame = pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame(columns=GAP_COLUMNS)
     return Audit(
         coverage=_coverage(solution, nodes),
         transparency=_transparency(solution, nodes),
         gaps=gap_frame,
-        checks=_checks(graph, category, older_than),
+        checks=_checks(graph, category, older_than)
+        if checks
+        else pd.DataFrame(columns=["check", "table", "row", "item", "detail", "meaning"]),
         category=category,
     )
 

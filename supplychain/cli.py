@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from supplychain import __version__
-from supplychain.audit import audit, audit_sections, threshold_failures
+from supplychain.audit import audit, audit_sections, audited_nodes, threshold_failures
+from supplychain.chart import bar_chart
 from supplychain.errors import (
     InvalidDataError,
     InvalidGraphError,
@@ -51,6 +52,7 @@ from supplychain.uncertainty import (
     DEFAULT_PERCENTILES,
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
+    MAX_RESULT_BYTES,
     monte_carlo,
     sensitivity,
     timed_progress,
@@ -208,6 +210,12 @@ def _parser() -> argparse.ArgumentParser:
         default=10,
         metavar="N",
         help="with --node: the N parameters that drive most of the spread (0: all; default 10)",
+    )
+    spread.add_argument(
+        "--chart",
+        metavar="FILE",
+        help="also draw the services (or --node) in the category as an SVG bar chart with"
+        " P5-P95 whiskers",
     )
     _add_format(spread)
 
@@ -408,10 +416,30 @@ def _impacts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_chart(chain, found, args: argparse.Namespace) -> None:
+    target = Path(args.chart)
+    if target.exists():
+        raise OutputExistsError(f"{target} exists; choose another file for the chart")
+    category = args.category or main_category(solve_chain(chain, opacity=False))
+    rows = found[found["category"] == category]
+    if not args.node:
+        rows = rows[rows["kind"] == "service"]
+    target.write_text(bar_chart(rows, category), encoding="utf-8")
+    sys.stderr.write(f"wrote {target} ({len(rows)} bars)\n")
+
+
 def _uncertainty(args: argparse.Namespace) -> int:
     chain = load(args.path)
     nodes = [args.node] if args.node else None
     keep = upstream_parameters(chain, args.node) if args.node else ()
+    categories = max(chain.impacts["category"].nunique(), 1)
+    if nodes is None and len(chain.nodes) * categories * args.samples * 8 > MAX_RESULT_BYTES:
+        nodes = audited_nodes(solve_chain(chain, opacity=False))
+        sys.stderr.write(
+            f"supplychain: keeping {args.samples} samples of all {len(chain.nodes)} nodes would"
+            f" take over {MAX_RESULT_BYTES // 2**20} MB; showing the {len(nodes)} services and"
+            " devices with the largest totals (ask for one with --node)\n"
+        )
     on_terminal = sys.stdout.isatty() and sys.stderr.isatty()  # no bar when output is piped
     progress = timed_progress(sys.stderr.write) if on_terminal else None
     mc = monte_carlo(chain, args.samples, args.seed, nodes, keep, progress)
@@ -419,6 +447,8 @@ def _uncertainty(args: argparse.Namespace) -> int:
     if args.category:
         category_position(mc.categories, args.category)  # names an unknown category
         found = found[found["category"] == args.category].reset_index(drop=True)
+    if args.chart:
+        _write_chart(chain, found, args)
     title = f"uncertainty of totals per unit ({args.samples} samples, seed {args.seed})"
     sections = {title: found}
     if args.node and len(mc.categories):
@@ -440,7 +470,9 @@ def _social(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     chain = load(args.path)
     nodes = [args.node] if args.node else None
-    found = audit(chain, nodes, args.category, args.samples, args.seed, args.older_than)
+    found = audit(
+        chain, nodes, args.category, args.samples, args.seed, args.older_than, args.top or None
+    )
     limit = args.limit if args.format in ("table", "markdown") else 0
     sys.stdout.write(render_sections(audit_sections(found, args.top, limit), args.format))
     failures = threshold_failures(

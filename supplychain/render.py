@@ -50,7 +50,12 @@ from supplychain.schema import Kind
 from supplychain.social import worst_levels
 from supplychain.solver import plan, solve
 from supplychain.trace import main_category
-from supplychain.uncertainty import DEFAULT_SEED, monte_carlo, uncertainty_summary
+from supplychain.uncertainty import (
+    DEFAULT_SEED,
+    affordable_samples,
+    monte_carlo,
+    uncertainty_summary,
+)
 
 __all__ = [
     "page_data",
@@ -254,6 +259,7 @@ def page_data(
         )
         note = f"{hidden} of {n} nodes are hidden: {reason}."
     x, y = _positions(chain, keep)
+    samples = affordable_samples(chain, samples) if samples else 0
     details = _details(solution, ids[keep], category, samples, seed)
     network = Network(directed=True)
     biggest = max(float(share[keep].max(initial=0.0)), 1e-300)
@@ -332,25 +338,51 @@ def _details(solution, shown: np.ndarray, category: str | None, samples: int, se
         found = found.assign(p5=np.nan, p95=np.nan)
     by_node = {node: group for node, group in found.groupby("node", sort=False)}
     social = worst_levels(chain)
+    social_levels = {
+        node: [
+            {"indicator": indicator, "level": level}
+            for indicator, level in zip(social.columns, row, strict=True)
+            if level != "unknown"
+        ]
+        for node, row in zip(shown, social.loc[list(shown)].to_numpy(), strict=True)
+    }
     titles = dict(zip(chain.sources["id"], chain.sources["title"], strict=True))
     years = dict(zip(chain.sources["id"], chain.sources["year"], strict=True))
-    impacts = chain.impacts.groupby("node")
-    own_social = chain.social.groupby("node")
-    nodes = chain.nodes.set_index("id")
+    wanted = set(shown)
+    direct: dict[str, list] = {}
+    for r in chain.impacts[chain.impacts["node"].isin(wanted)].itertuples(index=False):
+        direct.setdefault(r.node, []).append(
+            {
+                "category": r.category,
+                "value": _number(r.converted_value),
+                "transparency": r.transparency,
+                "source": _cite(r.source, titles, years) if r.source else "",
+            }
+        )
+    own_social: dict[str, list] = {}
+    for r in chain.social[chain.social["node"].isin(wanted)].itertuples(index=False):
+        own_social.setdefault(r.node, []).append(
+            {
+                "indicator": r.indicator,
+                "level": r.level,
+                "source": _cite(r.source, titles, years) if r.source else "",
+            }
+        )
+    nodes = chain.nodes[chain.nodes["id"].isin(wanted)]
     details = {}
-    for node in shown:
-        entry = nodes.loc[node]
-        cited = [s.strip() for s in str(entry["source"]).split(";") if s.strip()]
+    for entry in nodes.itertuples(index=False):
+        node = entry.id
+        cited = [s.strip() for s in str(entry.source).split(";") if s.strip()]
         rows = by_node.get(node)
         details[str(node)] = {
             "id": str(node),
-            "name": str(entry["name"]),
-            "kind": str(entry["kind"]),
-            "unit": str(entry["unit"]),
-            "country": str(entry["country"]),
-            "transparency": str(entry["transparency"]),
-            "operator": str(entry["operator"]),
-            "note": str(entry["note"]),
+            "name": str(entry.name),
+            "kind": str(entry.kind),
+            "unit": str(entry.unit),
+            "country": str(entry.country),
+            "transparency": str(entry.transparency),
+            "operator": str(entry.operator),
+            "note": str(entry.note),
             "sources": [_cite(s, titles, years) for s in cited],
             "totals": []
             if rows is None
@@ -366,36 +398,9 @@ def _details(solution, shown: np.ndarray, category: str | None, samples: int, se
                 for r in rows.itertuples(index=False)
                 if r.value != 0 or (r.p95 == r.p95 and r.p95 != 0)
             ],
-            "direct": [
-                {
-                    "category": r.category,
-                    "value": _number(r.converted_value),
-                    "transparency": r.transparency,
-                    "source": _cite(r.source, titles, years) if r.source else "",
-                }
-                for r in (
-                    impacts.get_group(node).itertuples(index=False)
-                    if node in impacts.groups
-                    else []
-                )
-            ],
-            "social": [
-                {"indicator": indicator, "level": social.loc[node, indicator]}
-                for indicator in social.columns
-                if social.loc[node, indicator] != "unknown"
-            ],
-            "own_social": [
-                {
-                    "indicator": r.indicator,
-                    "level": r.level,
-                    "source": _cite(r.source, titles, years) if r.source else "",
-                }
-                for r in (
-                    own_social.get_group(node).itertuples(index=False)
-                    if node in own_social.groups
-                    else []
-                )
-            ],
+            "direct": direct.get(node, []),
+            "social": social_levels.get(node, []),
+            "own_social": own_social.get(node, []),
         }
     return details
 

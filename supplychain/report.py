@@ -18,7 +18,12 @@ from supplychain.propagate import Solution, solve_chain, totals
 from supplychain.social import social_risks
 from supplychain.summary import summary_sections
 from supplychain.trace import contributions, main_category
-from supplychain.uncertainty import DEFAULT_SEED, monte_carlo, uncertainty_summary
+from supplychain.uncertainty import (
+    DEFAULT_SEED,
+    affordable_samples,
+    monte_carlo,
+    uncertainty_summary,
+)
 
 __all__ = ["report_sections", "headline_nodes", "headline_totals", "hotspots"]
 
@@ -47,8 +52,9 @@ def headline_totals(solution: Solution, samples: int = REPORT_SAMPLES) -> pd.Dat
     """Totals with opacity and P5-P95 of the headline nodes, every category with data.
 
     Columns as :func:`supplychain.propagate.totals`, with ``p5`` and ``p95`` (Monte
-    Carlo, ``samples`` samples, seed :data:`~supplychain.uncertainty.DEFAULT_SEED`) after
-    ``value``.
+    Carlo, ``samples`` samples or fewer on a big graph, see
+    :func:`~supplychain.uncertainty.affordable_samples`; seed
+    :data:`~supplychain.uncertainty.DEFAULT_SEED`) after ``value``.
     """
     everything = totals(solution)
     chosen = headline_nodes(solution)
@@ -56,6 +62,7 @@ def headline_totals(solution: Solution, samples: int = REPORT_SAMPLES) -> pd.Dat
     picked = everything[rank.notna()].assign(_rank=rank)
     picked = picked.sort_values("_rank", kind="stable").drop(columns="_rank")
     if chosen:
+        samples = affordable_samples(solution.chain, samples)
         spread = uncertainty_summary(
             monte_carlo(solution.chain, samples, DEFAULT_SEED, nodes=chosen)
         )[["node", "category", "p5", "p95"]]
@@ -94,9 +101,9 @@ def report_sections(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     solution = solve_chain(chain)
     sections = summary_sections(chain)
     warnings = sections.pop("validation warnings")
-    sections["headline totals per unit (services and devices), with P5-P95 and opacity"] = (
-        headline_totals(solution)
-    )
+    samples = affordable_samples(chain, REPORT_SAMPLES)
+    title = f"headline totals per unit (services and devices), with P5-P95 ({samples} samples)"
+    sections[f"{title} and opacity"] = headline_totals(solution, samples)
     category = main_category(solution)
     sections[f"hotspots: largest own contributions to {category or 'no category'}"] = hotspots(
         solution
@@ -104,7 +111,8 @@ def report_sections(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     sections[
         "social risks of the services and devices: worst level upstream, mined mass exposed"
     ] = social_risks(solution, headline_nodes(solution))
-    gaps = top_gaps(audit(solution, headline_nodes(solution)), TOP_GAPS)
+    found = audit(solution, headline_nodes(solution), top=TOP_GAPS, checks=False)
+    gaps = top_gaps(found, TOP_GAPS)
     sections["top data gaps: where the totals rest most on undisclosed data"] = gaps
     sections["validation warnings"] = warnings
     return sections

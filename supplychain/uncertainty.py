@@ -53,10 +53,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from scipy.sparse.csgraph import breadth_first_order
 from scipy.special import ndtr, ndtri
 from scipy.stats import rankdata
 
@@ -89,6 +90,8 @@ __all__ = [
     "sensitivity",
     "upstream_parameters",
     "timed_progress",
+    "affordable_samples",
+    "MAX_RESULT_BYTES",
 ]
 
 DEFAULT_GSD: dict[str, float] = {
@@ -117,8 +120,29 @@ DRC's 73 % of cobalt in an estimated mix by 6 percentage points."""
 DEFAULT_SAMPLES = 1000
 DEFAULT_SEED = 0
 DEFAULT_PERCENTILES = (5.0, 95.0)
+MAX_RESULT_BYTES = 512 * 2**20
+"""The command line keeps every node's samples only while they fit in this much memory
+(nodes x categories x samples x 8 bytes); beyond, it keeps the largest services and
+devices. The library keeps the ``nodes`` it is given."""
+
 CHUNK_BYTES = 16 * 2**20
 """Largest temporary array of a batch; the sample axis is cut into chunks to respect it."""
+
+WORK_BUDGET = 1e8
+"""Draws times parameters that :func:`affordable_samples` allows (about 5 s on one core)."""
+
+
+def affordable_samples(chain: SupplyChain, requested: int, floor: int = 100) -> int:
+    """Samples for a run that must stay quick (report, page): ``requested``, fewer on a
+    big graph, at least ``floor``.
+
+    >>> from supplychain.io import load
+    >>> affordable_samples(load("example"), 1000)
+    1000
+    """
+    size = len(chain.edges) + len(chain.impacts) + len(chain.nodes)
+    return int(min(requested, max(floor, WORK_BUDGET // max(size, 1))))
+
 
 DRAW_BLOCK = 8
 """Samples drawn by one generator: block ``b`` is seeded with ``(seed, b)``, so that sample
@@ -445,6 +469,37 @@ def _loop_sweeps(batch: _Batch, R: np.ndarray, amounts: np.ndarray) -> np.ndarra
     raise DivergentLoopError(loop)
 
 
+def _upstream_part(
+    chain: SupplyChain, nodes: Sequence[str], kept: np.ndarray
+) -> tuple[SupplyChain, np.ndarray]:
+    """The part of ``chain`` upstream of ``nodes`` (a graph of its own), and the positions
+    ``kept`` (edges, then impacts, of the whole graph) in it."""
+    ids = pd.Index(chain.nodes["id"])
+    A = to_matrices(chain).A
+    reach = np.zeros(len(ids), dtype=bool)
+    reversed_graph = A.T.tocsr()
+    for node in dict.fromkeys(nodes):
+        start = ids.get_loc(node)
+        if not reach[start]:
+            reach[breadth_first_order(reversed_graph, start, directed=True)[0]] = True
+    if reach.all():
+        return chain, kept
+    edges = np.flatnonzero(reach[chain.index.edge_consumer])
+    impacts = np.flatnonzero(reach[chain.index.impact_node])
+    new_position = np.full(len(chain.edges) + len(chain.impacts), -1)
+    new_position[edges] = np.arange(len(edges))
+    new_position[len(chain.edges) + impacts] = len(edges) + np.arange(len(impacts))
+    part = replace(
+        chain,
+        nodes=chain.nodes[reach].reset_index(drop=True),
+        edges=chain.edges.iloc[edges].reset_index(drop=True),
+        impacts=chain.impacts.iloc[impacts].reset_index(drop=True),
+        social=chain.social[chain.social["node"].isin(ids[reach])].reset_index(drop=True),
+    )
+    moved = new_position[kept]
+    return part, moved[moved >= 0]
+
+
 @dataclass(frozen=True, eq=False)
 class MonteCarlo:
     """The outcome of :func:`monte_carlo`.
@@ -502,6 +557,9 @@ def monte_carlo(
     progress : callable, optional
         Called as ``progress(done, samples)`` after each chunk.
 
+    With ``nodes``, only the part of the graph upstream of them is drawn and solved (the
+    rest cannot move their totals): the same seed and the same nodes give the same numbers.
+
     Raises
     ------
     DivergentLoopError
@@ -511,12 +569,15 @@ def monte_carlo(
     """
     if samples < 2:
         raise SupplyChainError(f"Monte Carlo needs at least 2 samples, not {samples}")
+    all_ids = pd.Index(chain.nodes["id"])
+    for node in nodes or ():
+        node_position(all_ids, node)  # names an unknown node
+    kept = np.asarray(keep_draws, dtype=np.int64)
+    if nodes is not None:  # only what is upstream of them can move their totals
+        chain, kept = _upstream_part(chain, nodes, kept)
     params = parameters(chain)
     batch = _batch(chain)
     keep = np.arange(batch.n) if nodes is None else pd.Index(batch.labels).get_indexer(nodes)
-    for node in nodes or ():
-        node_position(batch.labels, node)  # names an unknown node
-    kept = np.asarray(keep_draws, dtype=np.int64)
     per_sample = 8 * max(batch.widest, batch.n) * max(batch.k, 1) * 3
     chunk = max(1, min(samples, CHUNK_BYTES // per_sample) // DRAW_BLOCK) * DRAW_BLOCK
     results = np.empty((len(keep), batch.k, samples))

@@ -294,3 +294,45 @@ def test_the_progress_bar_shows_only_after_its_delay():
     loud(10, 10)
     assert written[0].startswith("\rMonte Carlo") and "5/10" in written[0]
     assert written[-1] == "\n"
+
+
+def test_a_run_for_some_nodes_draws_only_what_is_upstream_of_them():
+    chain = make(
+        [node("ore", "mine"), node("metal"), node("sand", "mine"), node("glass")],
+        [edge("ore", "metal", 2.0, "estimated"), edge("sand", "glass", 3.0, "estimated")],
+        [impact("ore", 1.0, transparency="estimated"), impact("sand", 5.0)],
+    )
+    keep = upstream_parameters(chain, "metal")
+    mc = monte_carlo(chain, 500, seed=2, nodes=["metal"], keep_draws=keep)
+    assert list(mc.chain.nodes["id"]) == ["ore", "metal"]  # the glass branch is left out
+    assert set(mc.params.table["parameter"]) == {"ore -> metal", "ore: gwp"}
+    found = sensitivity(mc, "metal", "gwp")
+    assert set(found["parameter"]) == {"ore -> metal", "ore: gwp"}
+    product = mc.draws.prod(axis=0)  # metal = amount x impact, sample by sample
+    assert mc.results[0, 0] == pytest.approx(product)
+
+
+def test_the_command_keeps_only_the_largest_nodes_when_all_would_not_fit(monkeypatch, capsys):
+    import supplychain.cli as cli
+
+    monkeypatch.setattr(cli, "MAX_RESULT_BYTES", 1000)
+    code, out, err = run(
+        capsys, "uncertainty", "ai-inference", "--samples", "20", "--format", "json"
+    )
+    rows = next(iter(json.loads(out).values()))
+    assert code == 0 and "showing the 15 services and devices" in err
+    assert {r["kind"] for r in rows} == {"service", "device"}
+
+
+def test_the_command_draws_a_chart_and_never_overwrites(capsys, tmp_path):
+    chart = tmp_path / "services.svg"
+    code, _, err = run(
+        capsys, "uncertainty", "ai-inference", "--samples", "50", "--chart", str(chart)
+    )
+    assert code == 0 and "13 bars" in err
+    svg = chart.read_text()
+    assert svg.startswith("<svg") and "image-generation" in svg and svg.count("<rect") == 14
+    code, _, err = run(
+        capsys, "uncertainty", "ai-inference", "--samples", "50", "--chart", str(chart)
+    )
+    assert code == 1 and "exists" in err
