@@ -65,48 +65,26 @@ __all__ = ["main"]
 _PATH_HELP = "graph folder, JSON file, or the name of a shipped graph (see 'supplychain graphs')"
 
 
-def _share(text: str) -> float:
-    """A share between 0 and 1 (for --cutoff)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a share in [0, 1)")
-    return value
+def _number_in(kind: type, low: float, high: float, upper_open: bool, what: str):
+    """An argparse type: a ``kind`` number from ``low`` to ``high`` (``what`` names it)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            word = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {word}") from None
+        if not (low <= value < high if upper_open else low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+        return value
+
+    return parse
 
 
-def _fraction(text: str) -> float:
-    """A share between 0 and 1, both included (for thresholds)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a share in [0, 1]")
-    return value
-
-
-def _count(text: str) -> int:
-    """A number of samples: an integer of at least 2."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"{text!r}: at least 2 samples are needed")
-    return value
-
-
-def _percentile(text: str) -> float:
-    """A percentile between 0 and 100."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentile in [0, 100]")
-    return value
+_share = _number_in(float, 0, 1, True, "a share in [0, 1)")  # --cutoff
+_fraction = _number_in(float, 0, 1, False, "a share in [0, 1]")  # audit thresholds
+_count = _number_in(int, 2, float("inf"), False, "a number of samples of at least 2")
+_percentile = _number_in(float, 0, 100, False, "a percentile in [0, 100]")
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
