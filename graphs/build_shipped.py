@@ -30,7 +30,7 @@ import pandas as pd
 
 from supplychain.chart import bar_chart
 from supplychain.io import load, save_csv
-from supplychain.mixes import mine_layer
+from supplychain.mixes import cited_sources, mine_layer
 from supplychain.model import from_tables
 from supplychain.reference import read_table
 from supplychain.render import page_data, render_page
@@ -230,18 +230,7 @@ def with_mines(graph: Graph, materials: list[str]) -> dict[str, pd.DataFrame]:
         "impacts": pd.concat([pd.DataFrame(graph.impacts), layer["impacts"]], ignore_index=True),
         "social": layer["social"],
     }
-    cited = set()
-    for table, column in (
-        ("nodes", "source"),
-        ("edges", "source_ref"),
-        ("impacts", "source"),
-        ("social", "source"),
-    ):
-        for text in tables[table][column].fillna(""):
-            cited |= {part for part in text.split(";") if part}
-    bibliography = read_table("sources")
-    sources = bibliography[bibliography["id"].isin(cited)].reset_index(drop=True)
-    tables["sources"] = sources.assign(year=sources["year"].astype("Int64"))
+    tables["sources"] = cited_sources(tables)
     return tables
 
 
@@ -338,32 +327,34 @@ def inference_services(graph: Graph, electricity: str, server_hour: str) -> None
             f" Strubell ({', '.join(models['model'])}); each ran 1,000 queries one at a time"
             " on an 8 x A100-SXM4-80GB node in AWS us-west-2.",
         )
-        kwh = models["mean_kwh_per_1000_queries"]
         table2 = by_task.loc[task, "mean_kwh_per_1000_queries"]
-        graph.edge(
-            electricity,
-            service,
-            float(kwh.mean()),
-            unit="kWh",
-            uncertainty=span(kwh.min(), kwh.max()),
-            transparency="published",
-            source_ref="luccioni-2024-codecarbon-logs",
-            note=f"data/inference_energy_by_model.csv: mean of the models' mean energy"
-            f" (GPU + CPU + RAM, CodeCarbon) per 1,000 queries; range = the models' min and"
-            f" max. Table 2 of the paper gives {table2:g} kWh for the task-specific models.",
-        )
-        hours = models["mean_duration_s_per_1000_queries"] / 3600
-        graph.edge(
-            server_hour,
-            service,
-            float(hours.mean()),
-            unit="hour",
-            uncertainty=span(hours.min(), hours.max()),
-            transparency="published",
-            source_ref="luccioni-2024-codecarbon-logs",
-            note="data/inference_energy_by_model.csv: mean run duration of 1,000 queries,"
-            " in hours of the whole 8-GPU node (each run used one GPU; the node was held).",
-        )
+        for supplier, values, unit, note in (
+            (
+                electricity,
+                models["mean_kwh_per_1000_queries"],
+                "kWh",
+                "data/inference_energy_by_model.csv: mean of the models' mean energy"
+                " (GPU + CPU + RAM, CodeCarbon) per 1,000 queries; range = the models' min and"
+                f" max. Table 2 of the paper gives {table2:g} kWh for the task-specific models.",
+            ),
+            (
+                server_hour,
+                models["mean_duration_s_per_1000_queries"] / 3600,
+                "hour",
+                "data/inference_energy_by_model.csv: mean run duration of 1,000 queries,"
+                " in hours of the whole 8-GPU node (each run used one GPU; the node was held).",
+            ),
+        ):
+            graph.edge(
+                supplier,
+                service,
+                float(values.mean()),
+                unit=unit,
+                uncertainty=span(values.min(), values.max()),
+                transparency="published",
+                source_ref="luccioni-2024-codecarbon-logs",
+                note=note,
+            )
 
 
 def inference_server(graph: Graph) -> tuple[str, str]:
@@ -440,7 +431,6 @@ def inference_server(graph: Graph) -> tuple[str, str]:
             else "luccioni-2024-codecarbon-logs",
             note=counts[id_] + ".",
         )
-    ssd_total = row(hardware, item="ssd-p4d-24xlarge-8000gb", quantity="gwp")
     graph.node(
         "nvme-ssd-1tb",
         "component",
@@ -463,7 +453,6 @@ def inference_server(graph: Graph) -> tuple[str, str]:
             f" {base:g}) / 8 + one drive base: a 1000 GB share of the flash plus its own"
             " base. Modelled with Boavizta factors, not measured.",
         )
-    del ssd_total
     graph.edge(
         "nvme-ssd-1tb",
         server,
@@ -512,20 +501,12 @@ def inference_materials(graph: Graph) -> list[str]:
             "gpu-a100-sxm4-80gb",
             "Falk et al. measured it, the figure was not reachable",
         )
-    graph.node(
-        "printed-circuit-board",
-        "component",
-        "kg",
-        "Printed circuit board, populated (per kg; mixed e-waste composition)",
-        transparency="published",
-        source="mc-hindawi-2022-pcb-review",
+    circuit_board(
+        graph,
+        contents,
         note="Metal content per kg of waste PCBs (median of the reports compiled in the"
         " review); not specific to servers.",
     )
-    for material in ("copper", "tin", "gold", "silver", "palladium", "nickel", "aluminium"):
-        content(graph, contents, "printed-circuit-board", material, "printed-circuit-board")
-    for material in ("tantalum",):
-        placeholder(graph, material, "printed-circuit-board", "no per-kg figure for boards")
     graph.edge(
         "printed-circuit-board",
         "motherboard",
@@ -560,6 +541,26 @@ def inference_materials(graph: Graph) -> list[str]:
         "aluminium",
         "rare-earths",
     ]
+
+
+BOARD_METALS = ("copper", "tin", "gold", "silver", "palladium", "nickel", "aluminium")
+"""Metals with a published content per kg of circuit board (data/material_content.csv)."""
+
+
+def circuit_board(graph: Graph, contents: pd.DataFrame, **extra: str) -> None:
+    """A populated circuit board (per kg), its published metals and a tantalum placeholder."""
+    graph.node(
+        "printed-circuit-board",
+        "component",
+        "kg",
+        "Printed circuit board, populated (per kg; mixed e-waste composition)",
+        transparency="published",
+        source="mc-hindawi-2022-pcb-review",
+        **extra,
+    )
+    for material in BOARD_METALS:
+        content(graph, contents, "printed-circuit-board", material, "printed-circuit-board")
+    placeholder(graph, "tantalum", "printed-circuit-board", "no per-kg figure for boards")
 
 
 def magnet(graph: Graph, contents: pd.DataFrame) -> None:
@@ -662,17 +663,7 @@ def smart_speaker() -> dict[str, pd.DataFrame]:
         f" (1 - use ratio {use['value']:g}) = manufacturing, transport and end of life; the"
         " use phase is modelled as electricity instead.",
     )
-    graph.node(
-        "printed-circuit-board",
-        "component",
-        "kg",
-        "Printed circuit board, populated (per kg; mixed e-waste composition)",
-        transparency="published",
-        source="mc-hindawi-2022-pcb-review",
-    )
-    for material in ("copper", "tin", "gold", "silver", "palladium", "nickel", "aluminium"):
-        content(graph, contents, "printed-circuit-board", material, "printed-circuit-board")
-    placeholder(graph, "tantalum", "printed-circuit-board", "no per-kg figure for boards")
+    circuit_board(graph, contents)
     mass = float(figure("nest-mini-2nd-gen", "weight")["value"])
     graph.edge(
         "printed-circuit-board",
@@ -767,18 +758,7 @@ def smart_speaker() -> dict[str, pd.DataFrame]:
         note="Modelling assumption, no source: every spoken query is processed in the cloud.",
     )
     subtract_materials(graph, read_table("metal_impacts"))
-    materials = [
-        "copper",
-        "tin",
-        "gold",
-        "silver",
-        "palladium",
-        "nickel",
-        "aluminium",
-        "tantalum",
-        "rare-earths",
-    ]
-    return with_mines(graph, materials)
+    return with_mines(graph, [*BOARD_METALS, "tantalum", "rare-earths"])
 
 
 BUILDERS = {"ai-inference": ai_inference, "smart-speaker": smart_speaker}

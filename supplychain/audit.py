@@ -41,16 +41,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from supplychain.build import LEVELS
+from supplychain.mixes import cited_ids
 from supplychain.model import SupplyChain
 from supplychain.propagate import (
     Solution,
     category_position,
     node_position,
+    plan_up_to,
     solve_chain,
     totals,
 )
-from supplychain.social import _mine_kg
-from supplychain.solver import plan, solve
+from supplychain.social import _mine_kg, mined_mass
+from supplychain.solver import solve
 from supplychain.trace import _requirement_vector, main_category
 from supplychain.uncertainty import (
     DEFAULT_SEED,
@@ -109,8 +112,11 @@ MAX_AUDITED = 50
 services, then the devices, with the largest totals in the ranked category."""
 
 
-def audited_nodes(solution: Solution, category: str | None = None) -> list[str]:
-    """The default nodes of an audit (see :data:`MAX_AUDITED`)."""
+def audited_nodes(
+    solution: Solution, category: str | None = None, limit: int = MAX_AUDITED
+) -> list[str]:
+    """Services, then devices, largest total in ``category`` first; at most ``limit``
+    (the default nodes of an audit, see :data:`MAX_AUDITED`)."""
     nodes = solution.chain.nodes
     chosen: list[str] = []
     for kind in ("service", "device"):
@@ -119,7 +125,7 @@ def audited_nodes(solution: Solution, category: str | None = None) -> list[str]:
             column = category_position(solution, category)
             of_kind = of_kind[np.argsort(-solution.H[of_kind, column], kind="stable")]
         chosen.extend(nodes["id"].to_numpy()[of_kind])
-    return chosen[:MAX_AUDITED]
+    return chosen[:limit]
 
 
 def _coverage(solution: Solution, nodes: Sequence[str]) -> pd.DataFrame:
@@ -135,10 +141,9 @@ def _coverage(solution: Solution, nodes: Sequence[str]) -> pd.DataFrame:
         ).to_numpy()
     )
     country = mines & ~named & (chain.nodes["country"] != "").to_numpy()
-    traced = plan(solution.matrices.technology(2), node_level=solution.plan.node_level)
-    all_mass = solve(solution.plan, kg)
-    named_mass = solve(traced, np.where(named, kg, 0.0))
-    country_mass = solve(traced, np.where(country, kg, 0.0))
+    all_mass = mined_mass(solution)
+    traced = plan_up_to(solution, LEVELS.index("estimated"))  # not through missing edges
+    named_mass, country_mass = solve(traced, np.column_stack([named * kg, country * kg])).T
     position = pd.Index(chain.nodes["id"]).get_indexer(nodes)
     total = all_mass[position]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -285,10 +290,6 @@ def _gaps(
     return pd.DataFrame(rows, columns=GAP_COLUMNS)
 
 
-def _citations(frame: pd.DataFrame, column: str) -> pd.Series:
-    return frame[column].str.split(";")
-
-
 def _checks(chain: SupplyChain, category: str | None, older_than: int | None) -> pd.DataFrame:
     rows = []
     nodes, edges, impacts = chain.nodes, chain.edges, chain.impacts
@@ -310,10 +311,7 @@ def _checks(chain: SupplyChain, category: str | None, older_than: int | None) ->
     ):
         for position in np.flatnonzero((frame[column] == "").to_numpy()):
             rows.append(("unsourced", table, position, name.iloc[position], "no source: missing"))
-    cited: set[str] = set()
-    for frame, column in ((nodes, "source"), (edges, "source_ref"), (impacts, "source")):
-        cited |= {part.strip() for parts in _citations(frame, column) for part in parts if part}
-    cited |= set(chain.social["source"])
+    cited = cited_ids({"nodes": nodes, "edges": edges, "impacts": impacts, "social": chain.social})
     for position, source in enumerate(chain.sources["id"]):
         if source not in cited:
             rows.append(("never-cited", "sources", position, source, "cited by no figure"))
@@ -326,7 +324,7 @@ def _checks(chain: SupplyChain, category: str | None, older_than: int | None) ->
             ("edges", edges, "source_ref", edges["source"] + " -> " + edges["target"]),
             ("impacts", impacts, "source", impacts["node"] + ": " + impacts["category"]),
         ):
-            for position, parts in enumerate(_citations(frame, column)):
+            for position, parts in enumerate(frame[column].str.split(";")):
                 years = [year.get(p.strip()) for p in parts if p.strip()]
                 years = [y for y in years if y is not None and pd.notna(y)]
                 if years and max(years) < older_than:

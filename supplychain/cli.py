@@ -22,6 +22,7 @@ import pandas as pd
 
 from supplychain import __version__
 from supplychain.audit import audit, audit_sections, audited_nodes, threshold_failures
+from supplychain.build import to_matrices
 from supplychain.chart import bar_chart
 from supplychain.errors import (
     InvalidDataError,
@@ -394,11 +395,10 @@ def _impacts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_chart(chain, found, args: argparse.Namespace) -> None:
+def _write_chart(found, category: str, args: argparse.Namespace) -> None:
     target = Path(args.chart)
     if target.exists():
         raise OutputExistsError(f"{target} exists; choose another file for the chart")
-    category = args.category or main_category(solve_chain(chain, opacity=False))
     rows = found[found["category"] == category]
     if not args.node:
         rows = rows[rows["kind"] == "service"]
@@ -425,12 +425,12 @@ def _uncertainty(args: argparse.Namespace) -> int:
     if args.category:
         category_position(mc.categories, args.category)  # names an unknown category
         found = found[found["category"] == args.category].reset_index(drop=True)
+    category = args.category or main_category(to_matrices(chain).categories)
     if args.chart:
-        _write_chart(chain, found, args)
+        _write_chart(found, category, args)
     title = f"uncertainty of totals per unit ({args.samples} samples, seed {args.seed})"
     sections = {title: found}
     if args.node and len(mc.categories):
-        category = args.category or main_category(solve_chain(chain, opacity=False))
         drivers = sensitivity(mc, args.node, category)
         if args.top:
             drivers = drivers.head(args.top)

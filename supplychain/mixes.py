@@ -25,7 +25,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,14 @@ from supplychain.errors import SupplyChainError
 from supplychain.reference import read_table
 from supplychain.schema import ROW_MODELS
 
-__all__ = ["production_shares", "mine_layer", "mine_node_id", "DEFAULT_YEAR"]
+__all__ = [
+    "production_shares",
+    "mine_layer",
+    "mine_node_id",
+    "cited_ids",
+    "cited_sources",
+    "DEFAULT_YEAR",
+]
 
 DEFAULT_YEAR = 2024
 """Production year of the mixes: the latest with reported, not estimated, USGS figures
@@ -476,10 +483,37 @@ def mine_layer(
         else _empty(table)
         for table, rows in tables.items()
     }
-    cited = set()
-    for table, column in (("nodes", "source"), ("edges", "source_ref"), ("impacts", "source")):
-        cited |= {s for text in frames[table][column].fillna("") for s in text.split(";") if s}
-    cited |= set(frames["social"]["source"])
-    sources = bibliography[bibliography["id"].isin(cited)].reset_index(drop=True)
-    frames["sources"] = sources.assign(year=sources["year"].astype("Int64"))
+    frames["sources"] = cited_sources(frames, bibliography)
     return frames
+
+
+_CITATIONS = (
+    ("nodes", "source"),
+    ("edges", "source_ref"),
+    ("impacts", "source"),
+    ("social", "source"),
+)
+
+
+def cited_ids(tables: Mapping[str, pd.DataFrame]) -> set[str]:
+    """The source ids that the rows of graph ``tables`` cite (``;`` separates several).
+
+    >>> cited_ids({"edges": pd.DataFrame({"source_ref": ["a; b", "", "a"]})})
+    {'a', 'b'}
+    """
+    cited: set[str] = set()
+    for table, column in _CITATIONS:
+        if table in tables:
+            for text in tables[table][column].fillna(""):
+                cited |= {part.strip() for part in str(text).split(";") if part.strip()}
+    return cited
+
+
+def cited_sources(
+    tables: Mapping[str, pd.DataFrame], bibliography: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The rows of ``bibliography`` (default: ``data/sources.csv``) that ``tables`` cite,
+    in the graph's ``sources`` columns (``year`` an integer or empty)."""
+    bibliography = read_table("sources") if bibliography is None else bibliography
+    sources = bibliography[bibliography["id"].isin(cited_ids(tables))].reset_index(drop=True)
+    return sources.assign(year=sources["year"].astype("Int64"))

@@ -56,6 +56,7 @@ __all__ = [
     "TOTALS_COLUMNS",
     "node_position",
     "category_position",
+    "plan_up_to",
 ]
 
 TOTALS_COLUMNS = [
@@ -90,6 +91,9 @@ class Solution:
         (positions in :data:`supplychain.build.LEVELS`); None when opacity was not asked.
     requirements : dict of str to ndarray
         Total requirements of the nodes traced so far (filled by :mod:`supplychain.trace`).
+    plans : dict of int to Plan
+        Plans of the system with only the edges at a transparency level or better (see
+        :func:`plan_up_to`).
     """
 
     chain: SupplyChain
@@ -98,6 +102,19 @@ class Solution:
     H: np.ndarray
     H_up_to: dict[int, np.ndarray] | None
     requirements: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    plans: dict[int, Plan] = field(default_factory=dict, repr=False)
+
+
+def plan_up_to(solution: Solution, level: int) -> Plan:
+    """The plan of ``A`` with only the edges at transparency ``level`` or better (a
+    position in :data:`~supplychain.build.LEVELS`), made once per solution."""
+    if level not in solution.plans:
+        solution.plans[level] = plan(
+            solution.matrices.technology(level),
+            solution.matrices.nodes,
+            node_level=solution.plan.node_level,
+        )
+    return solution.plans[level]
 
 
 def solve_chain(chain: SupplyChain, opacity: bool = True) -> Solution:
@@ -112,13 +129,12 @@ def solve_chain(chain: SupplyChain, opacity: bool = True) -> Solution:
     labels = matrices.nodes
     full = plan(matrices.A, labels=labels)
     H = solve(full, matrices.B.T.toarray())
-    H_up_to = None
+    solution = Solution(chain, matrices, full, H, {len(LEVELS) - 1: H} if opacity else None)
     if opacity:
-        H_up_to = {len(LEVELS) - 1: H}
         for level in range(len(LEVELS) - 1):
-            partial = plan(matrices.technology(level), labels, node_level=full.node_level)
-            H_up_to[level] = solve(partial, matrices.direct(level).T.toarray())
-    return Solution(chain, matrices, full, H, H_up_to)
+            partial = plan_up_to(solution, level)
+            solution.H_up_to[level] = solve(partial, matrices.direct(level).T.toarray())
+    return solution
 
 
 def _shares(solution: Solution) -> dict[str, np.ndarray]:

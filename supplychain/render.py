@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.errors import OutputExistsError
+from supplychain.io import _atomic_write
 from supplychain.model import SupplyChain
 from supplychain.propagate import category_position, node_position, solve_chain, totals
 from supplychain.schema import Kind
@@ -313,7 +314,11 @@ def page_data(
             "shown": len(keep),
             "total": n,
             "samples": samples,
-            "kinds": {k: KIND_COLOURS[k] for k in KIND_COLOURS},
+            "kinds": dict(KIND_COLOURS),
+            "lines": {
+                level: {"colour": colour, "dash": " ".join(map(str, dashes)) if dashes else ""}
+                for level, (colour, dashes, _) in _STYLE.items()
+            },
         },
     }
 
@@ -477,7 +482,5 @@ def write_page(
                 " overwriting"
             )
     html = render_page(page_data(chain, **options))
-    temporary = target.with_name(f".{target.name}.partial")
-    temporary.write_text(html, encoding="utf-8")
-    os.replace(temporary, target)
+    _atomic_write(target, lambda path: path.write_text(html, encoding="utf-8"))
     return target

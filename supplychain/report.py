@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from supplychain.audit import audit, top_gaps
+from supplychain.audit import audit, audited_nodes, top_gaps
 from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, solve_chain, totals
 from supplychain.social import social_risks
@@ -27,7 +27,6 @@ from supplychain.uncertainty import (
 
 __all__ = ["report_sections", "headline_nodes", "headline_totals", "hotspots"]
 
-HEADLINE_KINDS = ("service", "device")
 MAX_HEADLINE_NODES = 20
 HOTSPOTS_PER_NODE = 3
 REPORT_SAMPLES = 1000
@@ -36,16 +35,7 @@ TOP_GAPS = 10
 
 def headline_nodes(solution: Solution) -> list[str]:
     """Services, then devices, largest total in the main category first (at most 20)."""
-    category = main_category(solution)
-    nodes = solution.chain.nodes
-    chosen: list[str] = []
-    for kind in HEADLINE_KINDS:
-        of_kind = nodes.index[nodes["kind"] == kind].to_numpy()
-        if category is not None and len(of_kind):
-            column = solution.matrices.categories.get_loc(category)
-            of_kind = of_kind[(-solution.H[of_kind, column]).argsort(kind="stable")]
-        chosen.extend(nodes["id"].to_numpy()[of_kind])
-    return chosen[:MAX_HEADLINE_NODES]
+    return audited_nodes(solution, main_category(solution), MAX_HEADLINE_NODES)
 
 
 def headline_totals(solution: Solution, samples: int = REPORT_SAMPLES) -> pd.DataFrame:
@@ -108,10 +98,11 @@ def report_sections(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     sections[f"hotspots: largest own contributions to {category or 'no category'}"] = hotspots(
         solution
     )
+    headline = headline_nodes(solution)
     sections[
         "social risks of the services and devices: worst level upstream, mined mass exposed"
-    ] = social_risks(solution, headline_nodes(solution))
-    found = audit(solution, headline_nodes(solution), top=TOP_GAPS, checks=False)
+    ] = social_risks(solution, headline)
+    found = audit(solution, headline, top=TOP_GAPS, checks=False)
     gaps = top_gaps(found, TOP_GAPS)
     sections["top data gaps: where the totals rest most on undisclosed data"] = gaps
     sections["validation warnings"] = warnings

@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -42,6 +43,7 @@ __all__ = [
     "Transparency",
     "RiskLevel",
     "INDICATORS",
+    "indicator_ids",
     "Node",
     "Edge",
     "Impact",
@@ -104,6 +106,15 @@ INDICATORS: dict[str, str] = {
     "land_rights": "Land rights",
 }
 """Social risk indicators: id -> name."""
+
+
+def indicator_ids(own: Iterable[str] = ()) -> list[str]:
+    """The built-in indicators, then ``own`` (a graph's categories of group ``social``).
+
+    >>> indicator_ids(["water_rights"])[-2:]
+    ['land_rights', 'water_rights']
+    """
+    return list(dict.fromkeys([*INDICATORS, *own]))
 
 
 def normalise_choice(text: object) -> object:

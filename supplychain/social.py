@@ -50,12 +50,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from supplychain.build import LEVELS
 from supplychain.errors import UnitError, UnknownNodeError
 from supplychain.model import SupplyChain
-from supplychain.propagate import Solution, node_position, solve_chain
-from supplychain.schema import INDICATORS, RiskLevel
+from supplychain.propagate import Solution, node_position, plan_up_to
+from supplychain.schema import RiskLevel, indicator_ids
 from supplychain.solver import plan, solve
-from supplychain.trace import _requirement_vector
+from supplychain.trace import _requirement_vector, _solution
 from supplychain.units import conversion_factor
 
 __all__ = [
@@ -85,12 +86,7 @@ def indicators(chain: SupplyChain) -> list[str]:
     >>> indicators(from_tables(nodes=[{"id": "a", "kind": "mine", "unit": "kg"}]))[:2]
     ['child_labour', 'forced_labour']
     """
-    own = chain.categories.loc[chain.categories["group"] == "social", "id"]
-    return list(dict.fromkeys([*INDICATORS, *own]))
-
-
-def _solution(chain: SupplyChain | Solution) -> Solution:
-    return chain if isinstance(chain, Solution) else solve_chain(chain, opacity=False)
+    return indicator_ids(chain.categories.loc[chain.categories["group"] == "social", "id"])
 
 
 def _mine_kg(chain: SupplyChain) -> np.ndarray:
@@ -164,18 +160,14 @@ def exposure(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     """
     solution = _solution(chain)
     position = node_position(solution, node)
-    mass = mined_mass(solution)
+    mass, known_mass = mined_mass(solution), _known_mass(solution)
     rows = []
     for indicator in indicators(solution.chain):
         flagged = _flagged(solution.chain, indicator)
-        exposed = (
-            _exposed_mass(solution, flagged, mass, up_to=3)[position] if flagged.any() else 0.0
-        )
-        known = (
-            _exposed_mass(solution, flagged, _known_mass(solution), up_to=2)[position]
-            if flagged.any()
-            else 0.0
-        )
+        exposed = known = 0.0
+        if flagged.any():
+            exposed = _exposed_mass(solution, flagged, mass, up_to=3)[position]
+            known = _exposed_mass(solution, flagged, known_mass, up_to=2)[position]
         rows.append(
             {
                 "indicator": indicator,
@@ -192,9 +184,22 @@ def exposure(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
 
 def _known_mass(solution: Solution) -> np.ndarray:
     """Mined mass per unit of every node through edges that are not ``missing``."""
-    matrices = solution.matrices
-    partial = plan(matrices.technology(2), node_level=solution.plan.node_level)
-    return solve(partial, _mine_kg(solution.chain))
+    return solve(plan_up_to(solution, LEVELS.index("estimated")), _mine_kg(solution.chain))
+
+
+def _through(solution: Solution, node: str) -> np.ndarray:
+    """Amount of every node per unit of ``node``, the node itself counted at least once."""
+    x = _requirement_vector(solution, node).copy()
+    position = node_position(solution, node)
+    x[position] = max(x[position], 1.0)
+    return x
+
+
+def _check_indicator(chain: SupplyChain, indicator: str) -> None:
+    """Raise :class:`UnknownNodeError` naming the known indicators if ``indicator`` is none."""
+    known = indicators(chain)
+    if indicator not in known:
+        raise UnknownNodeError(f"no indicator {indicator!r} (known: {', '.join(known)})")
 
 
 def _levels_of(chain: SupplyChain, indicator: str) -> pd.Series:
@@ -222,8 +227,7 @@ def risk_levels(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     """
     solution = _solution(chain)
     chain_ = solution.chain
-    x = _requirement_vector(solution, node).copy()
-    x[node_position(solution, node)] = max(x[node_position(solution, node)], 1.0)
+    x = _through(solution, node)
     ids = chain_.nodes["id"].to_numpy()
     upstream = pd.Index(ids[x > 0])
     mines = upstream[chain_.nodes["kind"].to_numpy()[x > 0] == "mine"]
@@ -294,12 +298,8 @@ def evidence(
     """
     solution = _solution(chain)
     chain_ = solution.chain
-    if indicator not in indicators(chain_):
-        raise UnknownNodeError(
-            f"no indicator {indicator!r} (known: {', '.join(indicators(chain_))})"
-        )
-    x = _requirement_vector(solution, node).copy()
-    x[node_position(solution, node)] = max(x[node_position(solution, node)], 1.0)
+    _check_indicator(chain_, indicator)
+    x = _through(solution, node)
     ids = chain_.nodes["id"].to_numpy()
     mass = pd.Series(x * mined_mass(solution), index=ids)
     social = chain_.social[
@@ -356,10 +356,7 @@ def social_sections(
     levels = risk_levels(solution, node)
     exposed = exposure(solution, node)
     if indicator is not None:
-        if indicator not in indicators(solution.chain):
-            raise UnknownNodeError(
-                f"no indicator {indicator!r} (known: {', '.join(indicators(solution.chain))})"
-            )
+        _check_indicator(solution.chain, indicator)
         levels = levels[levels["indicator"] == indicator]
         exposed = exposed[exposed["indicator"] == indicator]
     sections = {

@@ -376,10 +376,10 @@ class _TreeRow:
         }
 
 
-def main_category(solution: Solution) -> str | None:
-    """The category to rank by: ``gwp`` when the graph has data for it, else the first
-    category with data, else None."""
-    categories = list(solution.matrices.categories)
+def main_category(solution: Solution | pd.Index) -> str | None:
+    """The category to rank by: ``gwp`` when the graph (or an index of the categories
+    with data) has data for it, else the first category with data, else None."""
+    categories = list(solution if isinstance(solution, pd.Index) else solution.matrices.categories)
     if "gwp" in categories:
         return "gwp"
     return categories[0] if categories else None

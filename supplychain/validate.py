@@ -28,7 +28,7 @@ from supplychain.columns import TableProblems, check_table
 from supplychain.distributions import bounds_problem, parse_uncertainty
 from supplychain.errors import SupplyChainError
 from supplychain.problems import Problem, Severity
-from supplychain.schema import INDICATORS, ROW_MODELS, Kind, Transparency
+from supplychain.schema import ROW_MODELS, Kind, Transparency, indicator_ids
 from supplychain.units import rate_factor
 
 __all__ = ["check_graph", "CheckedTables", "MIX_TOLERANCE"]
@@ -367,7 +367,7 @@ def check_graph(
         "unknown-category",
     )
     own_indicators = all_categories.loc[all_categories["group"] == "social", "id"]
-    known_indicators = pd.Index(list(dict.fromkeys([*INDICATORS, *own_indicators])))
+    known_indicators = pd.Index(indicator_ids(own_indicators))
     _unknown_reference(
         founds["social"],
         social["indicator"],

@@ -72,6 +72,19 @@ def make(nodes, edges=(), impacts=()):
     return from_tables(nodes=nodes, edges=list(edges), impacts=list(impacts), sources=SOURCES)
 
 
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """Run the command line with ``argv`` (paths allowed); exit code, stdout, stderr.
+
+    Fails the test if anything printed a traceback.
+    """
+    from supplychain.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
 def count_calls(monkeypatch, module, name: str) -> list[int]:
     """Replace ``module.name`` by a spy that calls it and appends 1 per call to the list."""
     calls: list[int] = []

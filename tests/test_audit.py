@@ -5,9 +5,9 @@ import json
 import pandas as pd
 import pytest
 from conftest import SOURCES, edge, impact, make, node
+from conftest import run_cli as run
 
 from supplychain.audit import audit, audit_sections, threshold_failures, top_gaps
-from supplychain.cli import main
 from supplychain.errors import UnknownNodeError
 from supplychain.io import load
 from supplychain.model import from_tables
@@ -164,13 +164,6 @@ def test_top_gaps_lists_each_gap_once_where_it_matters_most():
     assert len(top) == 10 and not top["gap"].duplicated().any()
     assert list(top["rank"]) == list(range(1, 11))
     assert top["share"].is_monotonic_decreasing
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_audit_command_and_its_threshold_exit_code(capsys):

@@ -9,16 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import PROJECT, write_graph
+from conftest import run_cli as run
 
 from supplychain.cli import main
 from supplychain.io import load
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_report_on_the_default_graph(capsys):

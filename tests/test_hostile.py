@@ -9,6 +9,7 @@ import string
 
 import pytest
 from conftest import PROJECT
+from conftest import run_cli as run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,13 +18,6 @@ from supplychain.cli import main
 CORPUS = PROJECT / "tests" / "corpus"
 with open(CORPUS / "EXPECTED.csv", encoding="utf-8") as handle:
     EXPECTED = list(csv.DictReader(handle))
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 @pytest.mark.parametrize("entry", EXPECTED, ids=[e["entry"] for e in EXPECTED])

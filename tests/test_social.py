@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 from conftest import SOURCES, edge, node
+from conftest import run_cli as run
 
-from supplychain.cli import main
 from supplychain.errors import InvalidGraphError, UnknownNodeError
 from supplychain.io import load
 from supplychain.model import from_tables
@@ -149,13 +149,6 @@ def test_shipped_devices_name_indicators_materials_countries_and_mass(graph, dev
     exposed = by_indicator(exposure(chain, device))
     assert 0 < exposed.loc["forced_labour", "exposed"] < exposed.loc["child_labour", "exposed"]
     assert np.isclose(exposed.loc["child_labour", "expected_share"], 1)
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_social_command(capsys):

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 from conftest import SOURCES, edge, impact, make, node
+from conftest import run_cli as run
 
 import supplychain.uncertainty as unc
-from supplychain.cli import main
 from supplychain.errors import DivergentLoopError, SupplyChainError, UnknownNodeError
 from supplychain.io import load
 from supplychain.model import from_tables
@@ -217,13 +217,6 @@ def test_unknown_nodes_and_too_few_samples_are_named():
         monte_carlo(chain, 10, nodes=["image-generaton"])
     with pytest.raises(SupplyChainError, match="at least 2 samples"):
         monte_carlo(chain, 1)
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err
 
 
 def test_uncertainty_command_on_a_node(capsys):
