@@ -61,6 +61,10 @@ DATA_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "gpu_count",
         ),
     ),
+    "inference_energy_zero_shot": (
+        ("model", "mean_kwh_per_1000_queries", "source"),
+        ("g_co2e_per_1000_queries", "mean_kwh_per_1000_queries"),
+    ),
     "hardware": (("item", "quantity", "value", "source"), ("value", "lifetime_years")),
     "material_content": (
         ("product", "material", "grams_per_unit", "unit", "source"),
