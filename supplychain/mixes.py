@@ -5,7 +5,8 @@ takes 1 kg per kg from an explicit **unknown-origin** node (transparency ``missi
 that node's prior is the world production mix: one edge per producing country, in the
 shares of ``data/mine_production.csv``. Each country is a ``mine`` node (a country
 aggregate, not a named mine) that carries the cradle-to-gate impacts of the metal from
-``data/metal_impacts.csv`` and the listings of ``data/child_forced_labour.csv``.
+``data/metal_impacts.csv``, the listings of ``data/child_forced_labour.csv`` and the
+``conflict`` level of ``data/conflict_minerals.csv``.
 
 A user who learns part of the real origin adds an edge from the disclosed supplier into
 the material node and lowers the unknown-origin amount by the same share.
@@ -59,6 +60,11 @@ _SHARE_COLUMNS = [
     "note",
     "site",
 ]
+
+
+def _split(text: str) -> list[str]:
+    """The parts of a ``;``-separated cell, stripped."""
+    return [part.strip() for part in str(text).split(";") if part.strip()]
 
 
 def mine_node_id(material: str, country: str) -> str:
@@ -248,14 +254,26 @@ def _no_prior(material: str, unknown: str, production: pd.DataFrame) -> pd.DataF
 
 
 def _unweighed_listings(
-    material: str, unknown: str, labour: pd.DataFrame, edition: str
+    material: str, unknown: str, labour: pd.DataFrame, edition: str, conflict: pd.DataFrame
 ) -> list[dict]:
-    """``unknown`` levels for an origin without a prior whose material the DOL list names:
-    the listings exist, but no production mix says how much of them to expect."""
+    """``unknown`` levels for an origin without a prior whose material the DOL list or the
+    conflict minerals rule names: the listings exist, but no production mix says how much
+    of them to expect."""
     listed = labour[labour["material"] == material]
+    named = {
+        indicator: (
+            f"The DOL list ({edition})",
+            sorted(listed.loc[listed[column].str.lower() == "true", "country"]),
+        )
+        for indicator, column in (
+            ("child_labour", "child_labour"),
+            ("forced_labour", "forced_labour"),
+        )
+    }
+    covered = conflict[[material in _split(m) for m in conflict["materials"]]]
+    named["conflict"] = ("The US conflict minerals rule", sorted(covered["country"]))
     rows = []
-    for indicator, column in (("child_labour", "child_labour"), ("forced_labour", "forced_labour")):
-        countries = sorted(listed.loc[listed[column].str.lower() == "true", "country"])
+    for indicator, (who, countries) in named.items():
         if countries:
             rows.append(
                 {
@@ -263,9 +281,9 @@ def _unweighed_listings(
                     "indicator": indicator,
                     "level": "unknown",
                     "transparency": "missing",
-                    "note": f"The DOL list ({edition}) names {material} from {len(countries)}"
-                    f" countries for this ({', '.join(countries)}), but there are no"
-                    " production figures to weigh them: the level of this origin is unknown.",
+                    "note": f"{who} names {material} from {len(countries)} countries for this"
+                    f" ({', '.join(countries)}), but there are no production figures to weigh"
+                    " them: the level of this origin is unknown.",
                 }
             )
     return rows
@@ -329,6 +347,32 @@ def _labour_rows(
     return rows
 
 
+def _conflict_rows(material: str, shares: pd.DataFrame, conflict: pd.DataFrame) -> list[dict]:
+    """Social rows: the ``conflict`` level of the country mines that the US rule covers.
+
+    ``data/conflict_minerals.csv`` names countries whose 3TG the Dodd-Frank rule covers; like
+    a DOL listing, it goes on the country node, not on a named mine.
+    """
+    shares = shares[~shares["site"]]
+    node_of = dict(zip(shares["country"], shares["node"], strict=True))
+    rows = []
+    for entry in conflict.itertuples(index=False):
+        if material in _split(entry.materials) and entry.country in node_of:
+            rows.append(
+                {
+                    "node": node_of[entry.country],
+                    "indicator": "conflict",
+                    "level": entry.conflict,
+                    "transparency": entry.transparency,
+                    "source": entry.source,
+                    "note": f"{entry.country_name} ({entry.role}): its {material} is a conflict"
+                    " mineral under Dodd-Frank Sec. 1502. The level is this project's reading"
+                    " of the law's scope, not a finding about any mine.",
+                }
+            )
+    return rows
+
+
 def mine_layer(
     materials: Iterable[str],
     year: int = DEFAULT_YEAR,
@@ -341,8 +385,9 @@ def mine_layer(
     For each material: a ``mine`` node per producing country (and one for the rest of the
     world), an unknown-origin ``material`` node whose inputs are those mines in their
     production shares (the prior), and the material node itself, which takes 1 kg per kg
-    from the unknown origin. Mines carry the metal's cradle-to-gate impacts and the DOL
-    listings of their country.
+    from the unknown origin. Mines carry the metal's cradle-to-gate impacts, the DOL
+    listings of their country and, for 3TG from the DRC and its neighbours, a ``conflict``
+    level (``data/conflict_minerals.csv``); named mines take none of these country listings.
 
     A material without production figures (gold and germanium in the shipped table) gets
     an unknown-origin ``mine`` node with no prior mix; so does, with ``allow_no_prior``,
@@ -366,6 +411,7 @@ def mine_layer(
     production, countries = read_table("mine_production"), read_table("countries")
     sites = read_table("mine_sites")
     metals, labour = read_table("metal_impacts"), read_table("child_forced_labour")
+    conflict = read_table("conflict_minerals")
     bibliography = read_table("sources")
     tables: dict[str, list[dict]] = {t: [] for t in ("nodes", "edges", "impacts", "social")}
     for material in dict.fromkeys(materials):
@@ -475,8 +521,9 @@ def mine_layer(
                 )
         edition = ", ".join(sorted(set(labour["edition"]))) if "edition" in labour else ""
         tables["social"] += _labour_rows(material, shares, labour, edition)
+        tables["social"] += _conflict_rows(material, shares, conflict)
         if not prior:
-            tables["social"] += _unweighed_listings(material, unknown, labour, edition)
+            tables["social"] += _unweighed_listings(material, unknown, labour, edition, conflict)
     frames = {
         table: pd.DataFrame.from_records(rows, columns=list(ROW_MODELS[table].model_fields))
         if rows
@@ -504,8 +551,8 @@ def cited_ids(tables: Mapping[str, pd.DataFrame]) -> set[str]:
     cited: set[str] = set()
     for table, column in _CITATIONS:
         if table in tables:
-            for text in tables[table][column].fillna(""):
-                cited |= {part.strip() for part in str(text).split(";") if part.strip()}
+            for text in tables[table][column].dropna():  # a column of None may be float
+                cited.update(_split(text))
     return cited
 
 

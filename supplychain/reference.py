@@ -38,6 +38,7 @@ DATA_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("country", "material", "child_labour", "forced_labour", "source"),
         (),
     ),
+    "conflict_minerals": (("country", "materials", "conflict", "source"), ()),
     "countries": (("iso3", "name"), ()),
     "mine_sites": (
         ("id", "material", "country", "year", "production", "unit", "comparable", "source"),

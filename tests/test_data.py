@@ -69,7 +69,7 @@ def test_every_country_is_coded():
     countries = raw("countries")
     assert countries["iso3"].str.fullmatch(r"[A-Z]{3}").all()
     assert not countries["iso3"].duplicated().any()
-    for name in ("mine_production", "child_forced_labour"):
+    for name in ("mine_production", "child_forced_labour", "conflict_minerals"):
         used = set(raw(name)["country"]) - {""}
         assert used <= set(countries["iso3"]), f"{name}: {used - set(countries['iso3'])}"
 

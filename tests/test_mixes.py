@@ -102,6 +102,36 @@ def test_mines_carry_the_metal_impacts_and_the_labour_listings():
     assert "cobalt-mining-aus" not in set(layer["social"]["node"])  # not listed: no row
 
 
+def levels(layer: dict, indicator: str) -> dict[str, str]:
+    """Node -> level of one indicator in the social rows of a mining layer."""
+    social = layer["social"][layer["social"]["indicator"] == indicator]
+    return dict(zip(social["node"], social["level"], strict=True))
+
+
+def test_3tg_from_the_drc_and_its_neighbours_carry_the_conflict_level():
+    conflict = levels(mine_layer(["tantalum", "cobalt"]), "conflict")
+    assert conflict == {
+        "tantalum-mining-cod": "high",
+        "tantalum-mining-rwa": "high",
+        "tantalum-mining-bdi": "high",  # Burundi borders the DRC
+    }  # not Brazil's tantalum, not the DRC's cobalt: the rule covers 3TG only
+
+
+def test_a_named_mine_in_the_drc_takes_no_conflict_level_from_its_country():
+    conflict = levels(mine_layer(["tin"]), "conflict")
+    assert conflict["tin-mining-cod"] == "high"
+    assert "tin-mine-bisie" not in conflict  # a fact about the mine, for the graph to state
+
+
+def test_gold_without_a_prior_has_an_unknown_conflict_level():
+    layer = mine_layer(["gold"])
+    social = layer["social"].set_index(["node", "indicator"])
+    row = social.loc[("gold-unknown-origin", "conflict")]
+    assert row["level"] == "unknown"
+    assert row["transparency"] == "missing"
+    assert "10 countries" in row["note"]
+
+
 def test_the_unknown_origin_is_missing_and_takes_the_world_mix():
     nodes = mine_layer(["tin"])["nodes"].set_index("id")
     assert nodes.loc["tin-unknown-origin", "transparency"] == "missing"

@@ -50,6 +50,7 @@ from supplychain.mixes import production_shares  # noqa: E402
 from supplychain.propagate import totals  # noqa: E402
 from supplychain.reference import read_table  # noqa: E402
 from supplychain.shipped import DEFAULT_GRAPH  # noqa: E402
+from supplychain.social import evidence, exposure, risk_levels  # noqa: E402
 from supplychain.trace import requirements_by_country  # noqa: E402
 
 
@@ -168,6 +169,21 @@ def test_mines_carry_the_dol_listings(name):
     listed = set(zip(social["node"], social["indicator"], strict=True))
     assert ("tantalum-mining-cod", "child_labour") in listed
     assert ("tin-mining-idn", "child_labour") in listed
+
+
+@pytest.mark.parametrize(
+    ("name", "node"), [("ai-inference", "server-p4de-24xlarge"), ("smart-speaker", "smart-speaker")]
+)
+def test_conflict_minerals_reach_the_server_and_the_speaker(name, node):
+    chain = load(name)
+    level = risk_levels(chain, node).set_index("indicator").loc["conflict", "level"]
+    exposed = exposure(chain, node).set_index("indicator").loc["conflict"]
+    behind = evidence(chain, node, "conflict")
+    assert level == "high"
+    assert set(behind["country"]) <= {"COD", "RWA", "BDI"}
+    assert set(behind["source_node"]) >= {"tin-mining-cod", "tantalum-mining-cod"}
+    assert exposed["exposed"] == pytest.approx(behind["mined"].sum())
+    assert 0 < exposed["share"] < 0.05
 
 
 def test_smart_speaker_service_rests_mostly_on_the_device():

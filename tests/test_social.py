@@ -141,7 +141,8 @@ def test_shipped_devices_name_indicators_materials_countries_and_mass(graph, dev
     levels = by_indicator(risk_levels(chain, device))
     assert levels.loc["child_labour", "level"] == "high"
     assert levels.loc["forced_labour", "level"] == "high"
-    assert levels.loc["conflict", "level"] == "unknown"  # no source covers it yet
+    assert levels.loc["conflict", "level"] == "high"  # 3TG from the DRC and its neighbours
+    assert levels.loc["land_rights", "level"] == "unknown"  # no source covers it yet
     forced = evidence(chain, device, "forced_labour")
     assert {"tantalum-mining-cod", "tin-mining-cod"} <= set(forced["source_node"])
     assert (forced["country"] == "COD").all()
@@ -155,7 +156,7 @@ def test_social_command(capsys):
     code, out, _ = run(capsys, "social", "smart-speaker", "smart-speaker", "--format", "json")
     sections = json.loads(out)
     assert code == 0
-    assert [k.split(":")[0] for k in sections if k.startswith("evidence")] == ["evidence"] * 2
+    assert [k.split(":")[0] for k in sections if k.startswith("evidence")] == ["evidence"] * 3
     code, out, _ = run(
         capsys, "social", "ai-inference", "image-generation", "--indicator", "forced_labour"
     )
@@ -178,7 +179,8 @@ def test_report_lists_the_social_risks_of_services_and_devices(capsys):
     code, out, _ = run(capsys, "report", "--format", "json")
     (risks,) = [v for k, v in json.loads(out).items() if k.startswith("social risks")]
     server = [r for r in risks if r["node"] == "server-p4de-24xlarge"]
-    assert code == 0 and {r["indicator"] for r in server} == {"child_labour", "forced_labour"}
+    assert code == 0
+    assert {r["indicator"] for r in server} == {"child_labour", "forced_labour", "conflict"}
     assert all(r["exposed"] > 0 and r["worst_node"] for r in server)
 
 
