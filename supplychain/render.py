@@ -64,6 +64,7 @@ __all__ = [
     "write_page",
     "DEFAULT_CUTOFF",
     "MAX_NODES",
+    "MAX_ROWS",
     "PAGE_MARK",
     "KIND_COLOURS",
 ]
@@ -98,6 +99,10 @@ _STYLE = {  # transparency -> (border or line colour, dashes, width)
     "missing": ("#d62728", [3, 3], 3.0),
 }
 _X_GAP, _Y_GAP = 380.0, 46.0
+_SUB_COLUMN_GAP = 150.0  # pixels between the sub-columns of a tall column
+
+MAX_ROWS = 30
+"""Most nodes in one column of the page; a longer column wraps into sub-columns."""
 
 
 # ------------------------------------------------------------------------- layout
@@ -150,18 +155,29 @@ def _order_in_columns(
 
 
 def _positions(chain: SupplyChain, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x and y (pixels) of the kept nodes."""
+    """x and y (pixels) of the kept nodes.
+
+    A column of more than ``MAX_ROWS`` nodes (the 98 mines of ``ai-inference``) is laid out
+    as a grid of side-by-side sub-columns, read row by row in the column's order, so the
+    page keeps a readable shape instead of one column thousands of pixels tall.
+    """
     column = _columns(chain)[keep]
     positions = np.full(len(chain.nodes), -1)
     positions[keep] = np.arange(len(keep))
     s, c = chain.index.edge_supplier, chain.index.edge_consumer
     inside = (positions[s] >= 0) & (positions[c] >= 0)
     ids = chain.nodes["id"].to_numpy()[keep]
-    y = _order_in_columns(column, positions[s[inside]], positions[c[inside]], ids)
-    height = pd.Series(y).groupby(column).transform("max").to_numpy()
-    y_gap = _Y_GAP if height.max(initial=0) > 30 else 1.6 * _Y_GAP  # room for big dots
-    gap = max(_X_GAP, 0.4 * y_gap * float(height.max(initial=0)))  # keep a wide page wide
-    return column * gap, (y - height / 2) * y_gap
+    rank = _order_in_columns(column, positions[s[inside]], positions[c[inside]], ids)
+    size = pd.Series(rank).groupby(column).transform("size").to_numpy()
+    across = np.ceil(size / MAX_ROWS)  # sub-columns of each node's column
+    row, sub = np.divmod(rank, across)
+    rows = np.ceil(size / across)
+    y_gap = _Y_GAP if rows.max(initial=0) > 30 else 1.6 * _Y_GAP  # room for big dots
+    gap = max(_X_GAP, 0.4 * y_gap * float(rows.max(initial=0)))  # keep a wide page wide
+    width = pd.Series((across - 1) * _SUB_COLUMN_GAP).groupby(column).max()
+    shift = width.cumsum().reindex(column).to_numpy()  # room for the grids up to here
+    x = column * gap + shift - (across - 1 - sub) * _SUB_COLUMN_GAP
+    return x, (row - (rows - 1) / 2) * y_gap
 
 
 # ------------------------------------------------------------------------- what to show
@@ -314,6 +330,7 @@ def page_data(
             "shown": len(keep),
             "total": n,
             "samples": samples,
+            "seed": seed,
             "kinds": dict(KIND_COLOURS),
             "lines": {
                 level: {"colour": colour, "dash": " ".join(map(str, dashes)) if dashes else ""}

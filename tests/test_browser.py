@@ -129,6 +129,18 @@ def test_the_graph_draws_every_node_and_loads_nothing(pages, visit):
     assert seen.requests == [] and seen.errors == [] and seen.dialogs == []
 
 
+@pytest.mark.parametrize(
+    ("page", "legend"),
+    [
+        ("ai-inference", "Monte Carlo of 100 samples (seed 0)"),
+        ("focus", "No Monte Carlo was run for this page"),
+    ],
+)
+def test_the_legend_says_what_the_percentiles_rest_on(pages, visit, page, legend):
+    seen = visit(pages[page])
+    assert legend in seen.page.inner_text("body")
+
+
 def test_hover_shows_a_tooltip_and_click_the_panel(pages, visit):
     seen = visit(pages["ai-inference"])
     x, y = seen.focus_on("gpu-a100-sxm4-80gb")

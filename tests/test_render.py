@@ -1,6 +1,7 @@
 """The interactive page: what it holds, that it loads nothing and treats names as text."""
 
 import json
+import math
 import re
 import sys
 
@@ -11,7 +12,7 @@ from supplychain.cli import main
 from supplychain.errors import OutputExistsError, UnknownNodeError
 from supplychain.io import load
 from supplychain.model import from_tables
-from supplychain.render import PAGE_MARK, page_data, render_page, write_page
+from supplychain.render import MAX_ROWS, PAGE_MARK, page_data, render_page, write_page
 
 sys.path.insert(0, str(PROJECT / "tests" / "benchmarks"))
 from bench_propagation import generate_graph  # noqa: E402
@@ -81,6 +82,22 @@ def test_the_layout_is_stable_and_flows_left_to_right():
     assert x["cobalt-mining-cod"] < x["cobalt"] < x["gpu-a100-sxm4-80gb"]
     assert x["gpu-a100-sxm4-80gb"] < x["server-p4de-24xlarge"] < x["image-generation"]
     assert x["server-p4de-24xlarge"] < x["electricity-us-oregon"] < x["image-generation"]
+
+
+def test_a_tall_column_wraps_into_a_grid_left_of_the_next_column():
+    """ai-inference has 98 mines: 4 sub-columns of at most MAX_ROWS, rows in column order."""
+    chain = load("ai-inference")
+    kind = dict(zip(chain.nodes["id"], chain.nodes["kind"], strict=True))
+    nodes = page_data(chain, samples=0)["nodes"]
+    at = {n["id"]: n for n in nodes}
+    mines = [n for n in nodes if kind[n["id"]] == "mine"]
+    materials = [n for n in nodes if kind[n["id"]] == "material"]
+    assert len({n["x"] for n in mines}) == math.ceil(len(mines) / MAX_ROWS) == 4
+    assert len({n["y"] for n in mines}) <= MAX_ROWS
+    assert max(n["x"] for n in mines) < min(n["x"] for n in materials)
+    assert len({(n["x"], n["y"]) for n in nodes}) == len(nodes)  # no two on one spot
+    assert len({n["x"] for n in materials}) == 1  # 18 materials: one column
+    assert at["cobalt-mining-cod"]["x"] < at["cobalt"]["x"]
 
 
 def test_details_hold_totals_with_percentiles_social_levels_and_sources():
