@@ -426,10 +426,13 @@ def audit(
 
 def top_gaps(found: Audit, top: int = 10) -> pd.DataFrame:
     """The gaps that matter most anywhere: each gap once, at the node where its share is
-    largest; columns as :attr:`Audit.gaps`, ``rank`` anew."""
+    largest; columns as :attr:`Audit.gaps`, ``rank`` anew, and ``totals_reached``: of how
+    many audited nodes' ranked gaps it is one (a gap under every service counts for all)."""
+    reached = found.gaps.groupby("gap", sort=False)["node"].nunique()
     gaps = found.gaps.sort_values("share", ascending=False, kind="stable")
     gaps = gaps.drop_duplicates("gap").head(top).copy()
     gaps["rank"] = np.arange(1, len(gaps) + 1)
+    gaps.insert(gaps.columns.get_loc("share") + 1, "totals_reached", gaps["gap"].map(reached))
     return gaps.reset_index(drop=True)
 
 

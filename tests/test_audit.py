@@ -164,6 +164,11 @@ def test_top_gaps_lists_each_gap_once_where_it_matters_most():
     assert len(top) == 10 and not top["gap"].duplicated().any()
     assert list(top["rank"]) == list(range(1, 11))
     assert top["share"].is_monotonic_decreasing
+    reached = top.set_index("gap")["totals_reached"]
+    services = (load("ai-inference").nodes["kind"] == "service").sum()
+    # the server's amortisation sits under every service and under the hour itself
+    assert reached["server-p4de-24xlarge -> server-p4de-24xlarge-hour"] == services + 1
+    assert reached["electricity-datacentre-oregon -> image-generation"] == 1
 
 
 def test_audit_command_and_its_threshold_exit_code(capsys):
