@@ -395,13 +395,25 @@ def _check_target(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) 
         raise OutputExistsError(f"{target} exists; choose another name or allow overwriting")
 
 
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary file beside ``target``, then move it into place."""
+    """Write to a temporary file beside ``target``, then move it into place.
+
+    The file gets the permissions a newly created file would (``mkstemp`` makes it
+    private to its owner, which would stop anyone else opening a page or an export).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
     try:
         write(Path(temporary))
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -1,6 +1,8 @@
 """Reading and writing: lossless round trips, GraphML, and never overwriting by accident."""
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import networkx as nx
@@ -10,6 +12,7 @@ from conftest import write_graph
 
 from supplychain.errors import GraphNotFoundError, OutputExistsError
 from supplychain.io import export_graphml, load, resolve_graph_path, save_csv, save_json
+from supplychain.render import write_page
 
 TABLES = ("nodes", "edges", "impacts", "social", "sources", "categories")
 
@@ -126,6 +129,27 @@ def test_an_existing_file_is_not_overwritten(minimal_graph, tmp_path, writer):
     assert target.read_text(encoding="utf-8") == "precious"
     writer(load(minimal_graph), target, overwrite=True)
     assert target.read_text(encoding="utf-8") != "precious"
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda chain, path: save_json(chain, path / "g.json"),
+        lambda chain, path: export_graphml(chain, path / "g.graphml"),
+        lambda chain, path: save_csv(chain, path / "tables"),
+        lambda chain, path: write_page(chain, path / "page.html", samples=0),
+    ],
+    ids=["json", "graphml", "csv", "page"],
+)
+def test_written_files_get_the_usual_permissions(minimal_graph, tmp_path, write):
+    """Not the owner-only mode of a temporary file: a page is made to be shared."""
+    mask = os.umask(0o022)
+    try:
+        write(load(minimal_graph), tmp_path)
+    finally:
+        os.umask(mask)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert files and {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o644}
 
 
 def test_a_folder_holding_tables_is_not_overwritten(minimal_graph, tmp_path):
