@@ -86,6 +86,13 @@ _share = _number_in(float, 0, 1, True, "a share in [0, 1)")  # --cutoff
 _fraction = _number_in(float, 0, 1, False, "a share in [0, 1]")  # audit thresholds
 _count = _number_in(int, 2, float("inf"), False, "a number of samples of at least 2")
 _percentile = _number_in(float, 0, 100, False, "a percentile in [0, 100]")
+_seed = _number_in(int, 0, float("inf"), False, "a seed: a whole number, 0 or more")
+_how_many = _number_in(int, 0, float("inf"), False, "a whole number, 0 or more")  # --top, --limit
+
+
+def _page_samples(text: str) -> int:
+    """An argparse type: 0 (no Monte Carlo) or a number of samples of at least 2."""
+    return 0 if text.strip() == "0" else _count(text)
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
@@ -173,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"number of samples (default {DEFAULT_SAMPLES})",
     )
     spread.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
     )
     spread.add_argument(
         "--percentiles",
@@ -185,7 +192,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     spread.add_argument(
         "--top",
-        type=int,
+        type=_how_many,
         default=10,
         metavar="N",
         help="with --node: the N parameters that drive most of the spread (0: all; default 10)",
@@ -223,17 +230,17 @@ def _parser() -> argparse.ArgumentParser:
         help="also run a Monte Carlo of N samples and rank gaps by their share of the variance",
     )
     gaps.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
     )
     gaps.add_argument(
         "--older-than", type=int, metavar="YEAR", help="flag figures whose sources are older"
     )
     gaps.add_argument(
-        "--top", type=int, default=10, metavar="N", help="gaps per node (0: all; default 10)"
+        "--top", type=_how_many, default=10, metavar="N", help="gaps per node (0: all; default 10)"
     )
     gaps.add_argument(
         "--limit",
-        type=int,
+        type=_how_many,
         default=10,
         metavar="N",
         help="table and markdown: findings per completeness check (0: all; default 10)",
@@ -271,10 +278,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     viz.add_argument(
         "--samples",
-        type=int,
+        type=_page_samples,
         default=PAGE_SAMPLES,
         metavar="N",
         help=f"Monte Carlo samples for P5-P95 in the panel (0: none; default {PAGE_SAMPLES})",
+    )
+    viz.add_argument(
+        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
     )
     viz.add_argument(
         "--overwrite", action="store_true", help="replace FILE even if it is not a page of ours"
@@ -285,7 +295,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_format(validate)
     validate.add_argument(
         "--limit",
-        type=int,
+        type=_how_many,
         default=20,
         metavar="N",
         help="table format: show at most N problems of each kind per file (0: all; default 20)",
@@ -402,6 +412,11 @@ def _write_chart(found, category: str, args: argparse.Namespace) -> None:
     rows = found[found["category"] == category]
     if not args.node:
         rows = rows[rows["kind"] == "service"]
+    if rows.empty:
+        raise SupplyChainError(
+            f"nothing to chart: no {'total of ' + args.node if args.node else 'service'} in"
+            f" {category or 'any category'} (name a node with --node)"
+        )
     target.write_text(bar_chart(rows, category), encoding="utf-8")
     sys.stderr.write(f"wrote {target} ({len(rows)} bars)\n")
 
@@ -421,7 +436,7 @@ def _uncertainty(args: argparse.Namespace) -> int:
     on_terminal = sys.stdout.isatty() and sys.stderr.isatty()  # no bar when output is piped
     progress = timed_progress(sys.stderr.write) if on_terminal else None
     mc = monte_carlo(chain, args.samples, args.seed, nodes, keep, progress)
-    found = uncertainty_summary(mc, args.percentiles)
+    found = uncertainty_summary(mc, sorted(set(args.percentiles)))
     if args.category:
         category_position(mc.categories, args.category)  # names an unknown category
         found = found[found["category"] == args.category].reset_index(drop=True)
@@ -473,6 +488,7 @@ def _viz(args: argparse.Namespace) -> int:
         category=args.category,
         cutoff=args.cutoff,
         samples=args.samples,
+        seed=args.seed,
     )
     sys.stderr.write(f"wrote {written} (open it in a browser; it works offline)\n")
     return 0

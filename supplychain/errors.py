@@ -22,6 +22,7 @@ __all__ = [
     "OutputExistsError",
     "UnknownNodeError",
     "DivergentLoopError",
+    "NumericRangeError",
 ]
 
 
@@ -81,4 +82,19 @@ class DivergentLoopError(SupplyChainError):
         super().__init__(
             f"the loop {shown} needs one unit or more of itself per unit{radius};"
             " it has no finite solution"
+        )
+
+
+class NumericRangeError(SupplyChainError):
+    """A total is beyond the range of floating-point numbers (about 1.8e308)."""
+
+    def __init__(self, nodes: Sequence[str], where: str = ""):
+        self.nodes = list(nodes)
+        shown = ", ".join(self.nodes[:12])
+        if len(self.nodes) > 12:
+            shown += f" and {len(self.nodes) - 12} more"
+        super().__init__(
+            f"the totals of {shown} are beyond the range of floating-point numbers (about"
+            f" 1.8e308){where}: amounts multiply along a chain, so look for amounts or impacts"
+            " upstream of them that are far too large (a unit given wrongly?)"
         )

@@ -58,7 +58,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import splu
 
-from supplychain.errors import DivergentLoopError
+from supplychain.errors import DivergentLoopError, NumericRangeError
 
 __all__ = ["Plan", "plan", "solve", "DEFAULT_TOLERANCE"]
 
@@ -240,13 +240,17 @@ def solve(p: Plan, R: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> np.nd
     flat = R.ndim == 1
     R2 = R.reshape(p.n, -1)
     deep = len(p.bounds) - 1 > _LEVELS_FOR_DIRECT
-    if p.acyclic:
-        Y = _triangular(p, R2) if deep else _sweep(p, R2[p.order])[p.inverse]
-        return Y.ravel() if flat else Y
-    with_probe = np.column_stack([R2, np.ones(p.n)])
-    Y = None if deep else _loop_sweeps(p, with_probe[p.order], tolerance)
-    Y = _by_components(p, with_probe) if Y is None else Y[p.inverse]
-    Y = Y[:, :-1]
+    with np.errstate(over="ignore", invalid="ignore"):  # refused by name below
+        if p.acyclic:
+            Y = _triangular(p, R2) if deep else _sweep(p, R2[p.order])[p.inverse]
+        else:
+            with_probe = np.column_stack([R2, np.ones(p.n)])
+            Y = None if deep else _loop_sweeps(p, with_probe[p.order], tolerance)
+            Y = _by_components(p, with_probe) if Y is None else Y[p.inverse]
+            Y = Y[:, :-1]
+    beyond = ~np.isfinite(Y).all(axis=1)
+    if beyond.any():
+        raise NumericRangeError(_loop_names(p, np.flatnonzero(beyond)))
     return Y.ravel() if flat else Y
 
 
@@ -352,9 +356,9 @@ def _solve_loop(p: Plan, nodes: np.ndarray, block: sp.csr_array, rhs: np.ndarray
     except RuntimeError:  # exactly singular
         raise DivergentLoopError(_loop_names(p, nodes), _spectral_radius(block)) from None
     probe = solution[:, -1]
-    if not np.all(np.isfinite(solution)) or np.any(probe <= 0):
+    if not np.all(np.isfinite(probe)) or np.any(probe <= 0):
         raise DivergentLoopError(_loop_names(p, nodes), _spectral_radius(block))
-    return solution
+    return solution  # a loop that converges; totals too large for floats are refused later
 
 
 def _loop_names(p: Plan, nodes: np.ndarray) -> list[str]:

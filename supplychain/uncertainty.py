@@ -69,7 +69,7 @@ from supplychain.distributions import (
     Triangular,
     parse_uncertainty,
 )
-from supplychain.errors import DivergentLoopError, SupplyChainError
+from supplychain.errors import DivergentLoopError, NumericRangeError, SupplyChainError
 from supplychain.model import SupplyChain
 from supplychain.propagate import category_position, node_position, totals
 from supplychain.solver import plan
@@ -446,10 +446,12 @@ def _propagate(batch: _Batch, amounts: np.ndarray, impacts: np.ndarray) -> np.nd
     samples = amounts.shape[1] if amounts.size else impacts.shape[1]
     R = np.zeros((batch.n, batch.k, samples))
     R[batch.impact_node, batch.impact_category] = impacts
-    if batch.back is None:
-        return _sweep(batch, R, amounts)
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverging loop is refused below
-        return _loop_sweeps(batch, R, amounts)
+    with np.errstate(over="ignore", invalid="ignore"):  # both refused by name below
+        Y = _sweep(batch, R, amounts) if batch.back is None else _loop_sweeps(batch, R, amounts)
+    beyond = ~np.isfinite(Y).all(axis=(1, 2))
+    if beyond.any():
+        raise NumericRangeError(list(batch.labels[beyond]), " in some Monte Carlo samples")
+    return Y
 
 
 def _loop_sweeps(batch: _Batch, R: np.ndarray, amounts: np.ndarray) -> np.ndarray:

@@ -234,6 +234,41 @@ def test_trace_refuses_a_cutoff_that_is_no_share(capsys, cutoff):
     assert "--cutoff" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["uncertainty", "example", "--seed", "-1"],
+        ["audit", "example", "--samples", "50", "--seed", "-1"],
+        ["viz", "example", "--seed", "-3"],
+        ["viz", "example", "--samples", "1"],
+        ["viz", "example", "--samples", "-5"],
+        ["uncertainty", "example", "--top", "-2"],
+        ["audit", "example", "--top", "-1"],
+        ["audit", "example", "--limit", "-1"],
+        ["validate", "example", "--limit", "-1"],
+    ],
+)
+def test_a_bad_number_is_refused_by_the_parser_without_a_traceback(capsys, argv):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert argv[-2] in err and "Traceback" not in err
+
+
+def test_a_chart_with_nothing_to_draw_is_refused(capsys, tmp_path):
+    assert main(["mix", "cobalt", "-o", str(tmp_path / "mines")]) == 0
+    chart = tmp_path / "c.svg"
+    assert (
+        main(["uncertainty", str(tmp_path / "mines"), "--samples", "5", "--chart", str(chart)]) == 1
+    )
+    assert "nothing to chart" in capsys.readouterr().err and not chart.exists()
+
+
+def test_a_repeated_percentile_is_reported_once(capsys):
+    code = main(["uncertainty", "example", "--samples", "20", "--percentiles", "50", "50"])
+    header = capsys.readouterr().out.splitlines()[1].split()
+    assert code == 0 and header.count("p50") == 1
+
+
 def test_a_loop_that_needs_itself_is_refused_by_name(capsys, tmp_path):
     folder = write_graph(
         tmp_path / "loop",
