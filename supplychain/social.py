@@ -146,6 +146,12 @@ def _exposed_mass(
     return solve(plan(A, node_level=solution.plan.node_level), start)
 
 
+def _assessed(chain: SupplyChain, indicator: str) -> np.ndarray:
+    """Whether each node has a known level (not ``unknown``) of ``indicator``."""
+    levels = _levels_of(chain, indicator)
+    return pd.Index(chain.nodes["id"]).isin(levels.index[levels.isin(KNOWN_LEVELS)])
+
+
 def exposure(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     """Mined mass per unit of ``node`` exposed to each indicator, and its share.
 
@@ -155,28 +161,41 @@ def exposure(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
         ``indicator``, ``exposed`` (kg of mined material per unit of ``node`` that passed
         a node at ``high`` or above), ``mined`` (all mined kg per unit of ``node``),
         ``share`` (exposed / mined), ``expected_share`` (the part of ``exposed`` resting
-        on ``missing`` data, such as an unknown origin's prior mix), ``unit`` (``kg``),
-        ``per`` (the node's unit). Indicators with no exposure are listed with 0.
+        on ``missing`` data, such as an unknown origin's prior mix), ``unassessed_share``
+        (the share of mined mass from mines with no known level of the indicator: what the
+        exposure cannot see), ``unit`` (``kg``), ``per`` (the node's unit). Where no node
+        upstream has a known level of an indicator, its ``exposed`` and ``share`` are NaN:
+        unknown, not zero.
     """
     solution = _solution(chain)
+    chain_ = solution.chain
     position = node_position(solution, node)
     mass, known_mass = mined_mass(solution), _known_mass(solution)
+    upstream = _through(solution, node) > 0
+    names = indicators(chain_)
+    assessed = np.column_stack([_assessed(chain_, indicator) for indicator in names])
+    mine_kg = _mine_kg(chain_)[:, None]
+    unassessed = solve(solution.plan, np.where(assessed, 0.0, mine_kg))[position]
     rows = []
-    for indicator in indicators(solution.chain):
-        flagged = _flagged(solution.chain, indicator)
+    for column, indicator in enumerate(names):
+        flagged = _flagged(chain_, indicator)
         exposed = known = 0.0
-        if flagged.any():
+        if not (assessed[:, column] & upstream).any():
+            exposed = np.nan  # nobody looked: unknown, never none
+        elif flagged.any():
             exposed = _exposed_mass(solution, flagged, mass, up_to=3)[position]
             known = _exposed_mass(solution, flagged, known_mass, up_to=2)[position]
+        mined = mass[position]
         rows.append(
             {
                 "indicator": indicator,
                 "exposed": exposed,
-                "mined": mass[position],
-                "share": exposed / mass[position] if mass[position] > 0 else np.nan,
+                "mined": mined,
+                "share": exposed / mined if mined > 0 else np.nan,
                 "expected_share": 1 - known / exposed if exposed > 0 else np.nan,
+                "unassessed_share": unassessed[column] / mined if mined > 0 else np.nan,
                 "unit": "kg",
-                "per": solution.chain.nodes["unit"].iloc[position],
+                "per": chain_.nodes["unit"].iloc[position],
             }
         )
     return pd.DataFrame(rows)
@@ -378,6 +397,7 @@ SOCIAL_RISK_COLUMNS = [
     "exposed",
     "share",
     "expected_share",
+    "unassessed_share",
     "unit",
     "per",
     "worst_node",

@@ -56,6 +56,7 @@ def test_a_listed_drc_mine_makes_the_battery_and_the_phone_high():
     assert exposed["mined"] == pytest.approx(0.008)
     assert exposed["share"] == pytest.approx(0.75)
     assert exposed["expected_share"] == pytest.approx(0)  # rests on published data only
+    assert exposed["unassessed_share"] == pytest.approx(0.25)  # the Australian mine: no data
 
 
 def test_a_disclosed_conflict_free_supplier_is_not_high():
@@ -70,7 +71,12 @@ def test_a_disclosed_conflict_free_supplier_is_not_high():
     assert levels.loc["conflict", "level"] == "none"
     assert levels.loc["child_labour", "unknown_mines"] == 0
     assert levels.loc["forced_labour", "level"] == "unknown"  # no data is not "none"
-    assert by_indicator(exposure(chain, "phone")).loc["child_labour", "exposed"] == 0
+    exposed = by_indicator(exposure(chain, "phone"))
+    assert exposed.loc["child_labour", "exposed"] == 0  # looked at, and none found
+    assert exposed.loc["child_labour", "unassessed_share"] == 0
+    assert np.isnan(exposed.loc["forced_labour", "exposed"])  # nobody looked: unknown
+    assert np.isnan(exposed.loc["forced_labour", "share"])
+    assert exposed.loc["forced_labour", "unassessed_share"] == 1
     assert evidence(chain, "phone", "forced_labour").empty
 
 
