@@ -422,6 +422,16 @@ def mine_layer(
             shares = _no_prior(material, unknown, production)
         else:
             shares = production_shares(material, year, min_share, production, countries, sites)
+        material_rows = production[production["material"] == material]
+        bases = set(material_rows["basis"]) if "basis" in material_rows else set()
+        stage, refined = "mining", ""
+        if bases == {"refinery"}:  # copper in the USGS extract: where it was refined
+            stage = "refining"
+            refined = (
+                " USGS gives refinery, not mine, production of this material in"
+                " data/mine_production.csv, so this is the country that refined it, standing"
+                " in for where it was mined (which may be elsewhere)."
+            )
         for row in shares[shares["node"] != unknown].itertuples(index=False):
             where = row.country_name if row.country else "rest of the world"
             if row.site:
@@ -433,16 +443,17 @@ def mine_layer(
                         "id": row.node,
                         "kind": "mine",
                         "unit": "kg",
-                        "name": f"{label} mining, {where} (country aggregate)",
+                        "name": f"{label} {stage}, {where} (country aggregate)",
                         "country": row.country,
                         "transparency": "published",
                         "source": row.source,
                         "note": (
-                            f"{whole} mine output of the country, {row.production:.6g}"
-                            f" {row.unit} in {year}; no individual mine is modelled here."
+                            f"{whole} {stage} output of the country, {row.production:.6g}"
+                            f" {row.unit} in {year}; no individual site is modelled here."
                             if row.country
-                            else f"Mine output not attributed to a listed country ({row.note})."
-                        ),
+                            else f"Output not attributed to a listed country ({row.note})."
+                        )
+                        + refined,
                     }
                 )
             totals_source = ";".join(sorted(set(shares.loc[~shares["site"], "source"])))
@@ -483,10 +494,13 @@ def mine_layer(
                 "kind": "material",
                 "unit": "kg",
                 "name": f"{label} (as used by the components)",
-                "transparency": "estimated",
-                "source": shares["source"].iloc[0],
+                "transparency": "estimated" if prior else "missing",
+                "source": ";".join(sorted(set(shares.loc[~shares["site"], "source"])))
+                if prior
+                else "",
                 "note": "The material as bought: disclosed suppliers would enter here as"
-                " edges beside the unknown origin.",
+                " edges beside the unknown origin."
+                + ("" if prior else " Nothing is known of where it comes from."),
             },
         ]
         tables["edges"].append(
