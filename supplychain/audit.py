@@ -436,6 +436,16 @@ def top_gaps(found: Audit, top: int = 10) -> pd.DataFrame:
     return gaps.reset_index(drop=True)
 
 
+def _gaps_title(gaps: pd.DataFrame) -> str:
+    """The title of the ranked gaps: by variance where a Monte Carlo ranked them."""
+    if gaps["variance_share"].notna().any():
+        return (
+            "data gaps, ranked by their share of the variance (where above sampling noise),"
+            " then by the share of the total that flows through them"
+        )
+    return "data gaps, ranked by the share of the total that flows through them"
+
+
 def audit_sections(found: Audit, top: int = 10, limit: int = 0) -> dict[str, pd.DataFrame]:
     """Titled tables of an audit: coverage, transparency, the top gaps of each node, checks.
 
@@ -456,9 +466,7 @@ def audit_sections(found: Audit, top: int = 10, limit: int = 0) -> dict[str, pd.
     return {
         "coverage of mined mass per unit (traced along edges that are not missing)": found.coverage,
         "what each total rests on (shares add up to 1)": found.transparency,
-        "data gaps, ranked by the share of the total that flows through them": gaps.reset_index(
-            drop=True
-        ),
+        _gaps_title(found.gaps): gaps.reset_index(drop=True),
         "completeness checks: counts": counts,
         "completeness checks": checks.reset_index(drop=True),
     }

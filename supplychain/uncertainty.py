@@ -51,6 +51,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -76,6 +77,7 @@ from supplychain.solver import plan
 from supplychain.validate import MIX_TOLERANCE
 
 __all__ = [
+    "noise_floor",
     "DEFAULT_GSD",
     "MIX_CONCENTRATION",
     "DEFAULT_SAMPLES",
@@ -679,8 +681,10 @@ def sensitivity(mc: MonteCarlo, node: str, category: str) -> pd.DataFrame:
 
     Spearman rank correlation between each kept parameter's draws and the node's total;
     ``variance_share`` is its square over the sum of squares (a first-order share of the
-    variance explained, adding up to 1). Run :func:`monte_carlo` with ``keep_draws`` set
-    to :func:`upstream_parameters` of the node.
+    variance explained, adding up to 1). Correlations within sampling noise (below
+    :func:`noise_floor` of the samples and parameters) are left out: with thousands of
+    parameters, chance alone gives some of them a correlation of 0.1. Run
+    :func:`monte_carlo` with ``keep_draws`` set to :func:`upstream_parameters` of the node.
 
     Returns
     -------
@@ -702,11 +706,26 @@ def sensitivity(mc: MonteCarlo, node: str, category: str) -> pd.DataFrame:
     ranked -= ranked.mean(axis=1, keepdims=True)
     target -= target.mean()
     rho = (ranked @ target) / (np.linalg.norm(ranked, axis=1) * np.linalg.norm(target))
-    frame = mc.params.table.iloc[positions][SENSITIVITY_COLUMNS[:5]].copy()
-    frame["rank_correlation"] = rho
-    frame["variance_share"] = rho**2 / (rho**2).sum()
+    above = np.abs(rho) > noise_floor(result.size, len(rho))
+    frame = mc.params.table.iloc[positions[above]][SENSITIVITY_COLUMNS[:5]].copy()
+    frame["rank_correlation"] = rho[above]
+    frame["variance_share"] = rho[above] ** 2 / (rho[above] ** 2).sum()
     frame = frame.sort_values("variance_share", ascending=False, kind="stable")
     return frame.reset_index(drop=True)
+
+
+def noise_floor(samples: int, parameters: int, alpha: float = 0.05) -> float:
+    """The rank correlation that ``parameters`` unrelated draws exceed by chance, all
+    together, with probability ``alpha`` (Bonferroni): below it, a correlation is noise.
+
+    Spearman's rho of independent samples is about normal with sd ``1 / sqrt(n - 1)``.
+
+    >>> round(noise_floor(1000, 1), 3), round(noise_floor(1000, 10_000), 3)
+    (0.062, 0.144)
+    """
+    if samples < 3 or parameters < 1:
+        return 1.0
+    return float(-ndtri(alpha / (2 * parameters)) / math.sqrt(samples - 1))
 
 
 def timed_progress(write: Callable[[str], None], after: float = 1.0) -> Callable[[int, int], None]:
