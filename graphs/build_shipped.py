@@ -83,6 +83,11 @@ def span(low: float, high: float) -> str:
     return f"range(min={low:.6g}, max={high:.6g})"
 
 
+def one_of(values: pd.Series) -> str:
+    """An uncertainty text ``choice(...)``: one of the measured values, each as likely."""
+    return f"choice({', '.join(f'{v:.6g}' for v in values)})"
+
+
 # ------------------------------------------------------------------------- the builder
 
 
@@ -312,8 +317,8 @@ def service_energy(runs: pd.DataFrame, task: str, kind: str) -> tuple[float, str
     Returns the amount, its uncertainty text, transparency, source and note. Task-specific
     services take Table 2's mean. Multi-purpose ones have no per-task figure in the paper: each
     model's log figure for the task is scaled by that model's Table 3 / logs ratio (the logs run
-    1.1-2.2x above Table 3, and 1.0-2.4x above Table 2), then averaged over the models. The
-    range is the models' spread, on the same basis.
+    1.1-2.2x above Table 3, and 0.9-2.4x of Table 2), then averaged over the models. The
+    uncertainty is one of the models, each on the same basis: the draws' mean is the amount.
     """
     models = runs[(runs["task_id"] == task) & (runs["model_type"] == kind)]
     if kind == "task-specific":
@@ -323,10 +328,10 @@ def service_energy(runs: pd.DataFrame, task: str, kind: str) -> tuple[float, str
         scaled = logged * mean / logged.mean()
         note = (
             f"data/inference_energy_by_task.csv: Table 2's mean over the task-specific models,"
-            f" {mean:g} kWh (CodeCarbon GPU + CPU + RAM of the node, pue 1); range = the"
-            f" {len(models)} models' min and max from the logs, scaled to that mean."
+            f" {mean:g} kWh (CodeCarbon GPU + CPU + RAM of the node, pue 1); uncertainty = one"
+            f" of the {len(models)} models, each from the logs scaled to that mean."
         )
-        return mean, span(scaled.min(), scaled.max()), "published", "luccioni-2024-table2", note
+        return mean, one_of(scaled), "published", "luccioni-2024-table2", note
     zero_shot = read_table("inference_energy_zero_shot").set_index("model")
     all_tasks = runs[runs["model"].isin(models["model"]) & (runs["model_type"] == kind)]
     log_average = all_tasks.groupby("model")["mean_kwh_per_1000_queries"].mean()
@@ -338,10 +343,10 @@ def service_energy(runs: pd.DataFrame, task: str, kind: str) -> tuple[float, str
         "data/inference_energy_by_model.csv (the task's log mean of each model) x"
         " data/inference_energy_zero_shot.csv (Table 3 / the model's log mean over its three"
         f" tasks, {ratio.min():.2f}-{ratio.max():.2f}), averaged over the {len(scaled)} models;"
-        " the paper gives no per-task figure. Range = the models' min and max, so scaled."
+        " the paper gives no per-task figure. Uncertainty = one of the models, so scaled."
     )
     source = "luccioni-2024-codecarbon-logs;luccioni-2024-table3"
-    return float(scaled.mean()), span(scaled.min(), scaled.max()), "estimated", source, note
+    return float(scaled.mean()), one_of(scaled), "estimated", source, note
 
 
 def inference_services(graph: Graph, electricity: str, server_hour: str) -> None:
@@ -382,7 +387,7 @@ def inference_services(graph: Graph, electricity: str, server_hour: str) -> None
             service,
             float(hours.mean()),
             unit="hour",
-            uncertainty=span(hours.min(), hours.max()),
+            uncertainty=one_of(hours),
             transparency="published",
             source_ref="luccioni-2024-codecarbon-logs",
             note="data/inference_energy_by_model.csv: mean run duration of 1,000 queries, in"

@@ -116,11 +116,18 @@ def audited_nodes(
     solution: Solution, category: str | None = None, limit: int = MAX_AUDITED
 ) -> list[str]:
     """Services, then devices, largest total in ``category`` first; at most ``limit``
-    (the default nodes of an audit, see :data:`MAX_AUDITED`)."""
+    (the default nodes of an audit, see :data:`MAX_AUDITED`). A graph with neither (a
+    mining layer, a bill of materials) gives its end products instead: the nodes that
+    nothing in the graph uses."""
     nodes = solution.chain.nodes
+    used = np.zeros(len(nodes), dtype=bool)
+    used[solution.chain.index.edge_supplier] = True
+    groups = [(nodes["kind"] == kind).to_numpy() for kind in ("service", "device")]
+    if not any(group.any() for group in groups):
+        groups = [~used]
     chosen: list[str] = []
-    for kind in ("service", "device"):
-        of_kind = np.flatnonzero((nodes["kind"] == kind).to_numpy())
+    for group in groups:
+        of_kind = np.flatnonzero(group)
         if category is not None and len(of_kind):
             column = category_position(solution, category)
             of_kind = of_kind[np.argsort(-solution.H[of_kind, column], kind="stable")]

@@ -14,10 +14,14 @@ text                                   meaning (``value`` is the figure in the r
 ``triangular(min=1, mode=2, max=4)``   triangular; without ``mode`` the mode is ``value``
 ``range(min=2, max=9)``                the figure lies between 2 and 9, nothing more is
                                        known (a plain min/max range)
+``choice(1.2, 3.4, 8)``                one of the listed values, each as likely (e.g.
+                                       the models measured for a task; their mean is
+                                       the mean of the draws)
 =====================================  ================================================
 
 Arguments may also be given by position in the order of the table (``range(2, 9)``,
-``lognormal(1.5)``). Bounds are in the row's unit.
+``lognormal(1.5)``); ``choice`` takes its values by position only. Bounds and values are
+in the row's unit.
 
 Examples
 --------
@@ -44,6 +48,7 @@ __all__ = [
     "Uniform",
     "Triangular",
     "Range",
+    "Choice",
     "Distribution",
     "parse_uncertainty",
     "format_uncertainty",
@@ -107,9 +112,26 @@ class Triangular(_Bounded):
         return self
 
 
+class Choice(_Spec):
+    """One of ``values`` (in the figure's unit), each as likely: an empirical spread."""
+
+    distribution: Literal["choice"] = "choice"
+    values: Annotated[tuple[Finite, ...], Field(min_length=2)]
+
+    @property
+    def min(self) -> float:
+        return min(self.values)
+
+    @property
+    def max(self) -> float:
+        return max(self.values)
+
+
 Distribution = Annotated[
-    Lognormal | Normal | Uniform | Triangular | Range, Field(discriminator="distribution")
+    Lognormal | Normal | Uniform | Triangular | Range | Choice,
+    Field(discriminator="distribution"),
 ]
+Spec = Lognormal | Normal | Uniform | Triangular | Range | Choice
 
 _POSITIONAL = {
     "lognormal": ("gsd",),
@@ -117,6 +139,7 @@ _POSITIONAL = {
     "uniform": ("min", "max"),
     "range": ("min", "max"),
     "triangular": ("min", "mode", "max"),
+    "choice": ("values",),
 }
 _CALL = re.compile(r"^\s*([A-Za-z_]+)\s*\((.*)\)\s*$", re.DOTALL)
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
@@ -161,7 +184,7 @@ def _adapter() -> TypeAdapter:
 
 
 @lru_cache(maxsize=65536)
-def parse_uncertainty(text: str) -> Lognormal | Normal | Uniform | Triangular | Range:
+def parse_uncertainty(text: str) -> Spec:
     """Parse an uncertainty text into its distribution model.
 
     Raises
@@ -179,14 +202,21 @@ def parse_uncertainty(text: str) -> Lognormal | Normal | Uniform | Triangular | 
     if not match:
         raise UncertaintySyntaxError(
             f"{text!r} is not an uncertainty; write e.g. lognormal(gsd=1.5), normal(sd=0.1),"
-            " uniform(min=1, max=2), triangular(min=1, mode=2, max=3) or range(min=1, max=2)"
+            " uniform(min=1, max=2), triangular(min=1, mode=2, max=3), range(min=1, max=2)"
+            " or choice(1, 2, 4)"
         )
     name = match.group(1).lower()
     if name not in _POSITIONAL:
         raise UncertaintySyntaxError(
             f"{text!r}: unknown distribution {name!r} (known: {', '.join(_POSITIONAL)})"
         )
-    arguments = _arguments(name, match.group(2), text)
+    if name == "choice":
+        body = match.group(2)
+        if "=" in body:
+            raise UncertaintySyntaxError(f"{text!r}: choice takes its values by position")
+        arguments = {"values": [_number(p, text) for p in body.split(",")] if body.strip() else []}
+    else:
+        arguments = _arguments(name, match.group(2), text)
     try:
         return _adapter().validate_python({"distribution": name, **arguments})
     except ValidationError as error:
@@ -202,12 +232,14 @@ def _show(number: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def format_uncertainty(spec: Lognormal | Normal | Uniform | Triangular | Range) -> str:
+def format_uncertainty(spec: Spec) -> str:
     """The canonical text of a distribution (keywords, shortest exact numbers).
 
     >>> format_uncertainty(Triangular(min=1, max=3))
     'triangular(min=1, max=3)'
     """
+    if isinstance(spec, Choice):
+        return f"choice({', '.join(_show(v) for v in spec.values)})"
     fields = [
         f"{key}={_show(value)}"
         for key, value in spec.model_dump(exclude={"distribution"}).items()
@@ -218,7 +250,7 @@ def format_uncertainty(spec: Lognormal | Normal | Uniform | Triangular | Range) 
     return f"{spec.distribution}({', '.join(fields)})"
 
 
-def bounds_problem(spec: Lognormal | Normal | Uniform | Triangular | Range, value: float) -> str:
+def bounds_problem(spec: Spec, value: float) -> str:
     """Why ``value`` does not fit inside the bounds of ``spec``, or '' when it does.
 
     >>> bounds_problem(Range(min=2, max=9), 10.0)

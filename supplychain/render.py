@@ -48,7 +48,7 @@ from supplychain.io import _atomic_write
 from supplychain.model import SupplyChain
 from supplychain.propagate import category_position, node_position, solve_chain, totals
 from supplychain.schema import Kind
-from supplychain.social import worst_levels
+from supplychain.social import mined_mass, worst_levels
 from supplychain.solver import plan, solve
 from supplychain.trace import main_category
 from supplychain.uncertainty import (
@@ -188,8 +188,9 @@ MAX_HEADLINES = 50
 (beyond, over their sum)."""
 
 
-def _flows(solution, focus: str | None, category: str | None) -> tuple[np.ndarray, np.ndarray, str]:
-    """Share of the shown total(s) through every node and every edge, and what it is of.
+def _flows(solution, focus: str | None, category: str | None) -> tuple:
+    """Share of the shown total(s) through every node and every edge, what it is of, and
+    (with a focus) the share of the focus's mined mass that comes through every node.
 
     With a focus, shares of its total; without, the largest share of the total of any
     service or device (each is its own 100 %).
@@ -215,6 +216,11 @@ def _flows(solution, focus: str | None, category: str | None) -> tuple[np.ndarra
         demand = np.zeros((n, len(targets)))
         demand[targets, np.arange(len(targets))] = 1.0
     x = solve(plan(solution.matrices.A.T.tocsr()), demand)  # requirements, one per column
+    mass = mined_mass(solution)
+    if focus is not None and mass[targets[0]] > 0:  # mines matter for what they supply
+        of_mass = x[:, 0] * mass / mass[targets[0]]
+    else:
+        of_mass = np.zeros(n)
     total = (demand * weight[:, None]).sum(axis=0)
     if not (total > 0).any():  # nothing in this category: shares of the amounts
         weight, total = np.ones(n), demand.sum(axis=0)
@@ -222,7 +228,14 @@ def _flows(solution, focus: str | None, category: str | None) -> tuple[np.ndarra
     through = (x * weight[:, None] * scale).max(axis=1)
     s, c = matrices.edge_supplier, matrices.edge_consumer
     edge = (x[c] * matrices.edge_amount[:, None] * weight[s][:, None] * scale).max(axis=1)
-    return through, edge, of
+    return through, edge, of, of_mass
+
+
+def _scaled(dashes: list[int] | bool, width: float) -> list[float] | bool:
+    """A dash pattern that stays visible on a wide line (gaps at least 1.5 line widths)."""
+    if not dashes or width <= 2:
+        return dashes
+    return [round(d * width / 2, 1) for d in dashes]
 
 
 def page_data(
@@ -251,12 +264,12 @@ def page_data(
         category_position(solution, category)
     if focus is not None:
         node_position(solution, focus)
-    share, edge_share, of = _flows(solution, focus, category)
+    share, edge_share, of, of_mass = _flows(solution, focus, category)
     n = len(chain.nodes)
     ids = chain.nodes["id"].to_numpy()
-    if focus is not None:
+    if focus is not None:  # a mine stays if it supplies enough of the mass, however clean
         threshold = DEFAULT_CUTOFF if cutoff is None else cutoff
-        visible = (share >= threshold) & (share > 0)
+        visible = ((share >= threshold) & (share > 0)) | ((of_mass >= threshold) & (of_mass > 0))
         visible[node_position(solution, focus)] = True
     else:
         threshold = 0.0 if cutoff is None else cutoff
@@ -269,8 +282,9 @@ def page_data(
     hidden = n - len(keep)
     note = ""
     if hidden:
+        mass_too = " and of its mined mass" if focus is not None else ""
         reason = (
-            f"below {100 * threshold:.3g}% of {of}"
+            f"below {100 * threshold:.3g}% of {of}{mass_too}"
             if len(keep) < max_nodes
             else f"beyond the {max_nodes} nodes through which most of {of} flows"
         )
@@ -305,11 +319,12 @@ def page_data(
         (positions[matrices.edge_supplier] >= 0) & (positions[matrices.edge_consumer] >= 0)
     ):
         colour, dashes, _ = _STYLE[edge_levels[e]]
+        width = float(0.5 + 9.5 * math.sqrt(max(edge_share[e], 0) / widest))
         network.add_edge(
             str(ids[matrices.edge_supplier[e]]),
             str(ids[matrices.edge_consumer[e]]),
-            width=float(0.5 + 9.5 * math.sqrt(max(edge_share[e], 0) / widest)),
-            dashes=dashes,
+            width=width,
+            dashes=_scaled(dashes, width),
             color={"color": colour, "opacity": 0.8},
             arrows="to",
             transparency=str(edge_levels[e]),

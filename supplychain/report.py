@@ -49,7 +49,7 @@ def headline_totals(solution: Solution, samples: int = REPORT_SAMPLES) -> pd.Dat
     everything = totals(solution)
     chosen = headline_nodes(solution)
     rank = everything["node"].map({node: i for i, node in enumerate(chosen)})
-    picked = everything[rank.notna()].assign(_rank=rank)
+    picked = everything[rank.notna()].assign(_rank=rank[rank.notna()])  # not the whole index
     picked = picked.sort_values("_rank", kind="stable").drop(columns="_rank")
     if chosen:
         samples = affordable_samples(solution.chain, samples)
@@ -92,7 +92,10 @@ def report_sections(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     sections = summary_sections(chain)
     warnings = sections.pop("validation warnings")
     samples = affordable_samples(chain, REPORT_SAMPLES)
-    title = f"headline totals per unit (services and devices), with P5-P95 ({samples} samples)"
+    title = (
+        "headline totals per unit (services and devices, or else the end products), with"
+        f" P5-P95 ({samples} samples)"
+    )
     sections[f"{title} and opacity"] = headline_totals(solution, samples)
     category = main_category(solution)
     sections[f"hotspots: largest own contributions to {category or 'no category'}"] = hotspots(

@@ -36,7 +36,7 @@ Examples
 >>> exposure(chain, "battery")[["indicator", "exposed", "mined", "share"]].head(2)
        indicator  exposed  mined  share
 0   child_labour    0.006  0.008   0.75
-1  forced_labour    0.000  0.008   0.00
+1  forced_labour      NaN  0.008    NaN
 >>> child = risk_levels(chain, "battery").iloc[0]
 >>> child["level"], child["worst_node"], int(child["unknown_mines"])
 ('high', 'mine-cd', 1)

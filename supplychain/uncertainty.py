@@ -21,6 +21,7 @@ specification              draw (``value`` is the figure in the row)
 ``range(min, max)``        log-uniform when ``min > 0`` (nothing is known but the
                            bounds, so every order of magnitude between them is as
                            likely), uniform when ``min`` is 0
+``choice(a, b, ...)``      one of the values, each as likely
 (none)                     lognormal with median ``value`` and the GSD of the row's
                            transparency, :data:`DEFAULT_GSD`
 a sourcing mix             Dirichlet shares with mean the given shares
@@ -64,6 +65,7 @@ from scipy.stats import rankdata
 
 from supplychain.build import LEVELS, to_matrices
 from supplychain.distributions import (
+    Choice,
     Lognormal,
     Normal,
     Range,
@@ -217,6 +219,8 @@ def _spec_text(spec: object, value: float) -> str:
     if isinstance(spec, Triangular):
         mode = value if spec.mode is None else spec.mode
         return f"triangular(min={spec.min:.6g}, mode={mode:.6g}, max={spec.max:.6g})"
+    if isinstance(spec, Choice):
+        return f"one of {len(spec.values)} values, {spec.min:.6g} to {spec.max:.6g}"
     return f"uniform(min={spec.min:.6g}, max={spec.max:.6g})"
 
 
@@ -242,6 +246,7 @@ def parameters(chain: SupplyChain) -> Parameters:
     buckets: dict[str, list[tuple[int, tuple[float, ...]]]] = {
         name: [] for name in ("lognormal", "normal", "uniform", "loguniform", "triangular")
     }
+    choices: list[tuple[int, np.ndarray]] = []
     fixed: list[int] = []
     mixes = _mixes(chain)
     in_mix = np.zeros(len(value), dtype=bool)
@@ -268,6 +273,8 @@ def parameters(chain: SupplyChain) -> Parameters:
         elif isinstance(spec, Triangular):
             mode = v if spec.mode is None else spec.mode * f
             buckets["triangular"].append((p, (spec.min * f, mode, spec.max * f)))
+        elif isinstance(spec, Choice):
+            choices.append((p, np.asarray(spec.values, dtype=float) * f))
         elif isinstance(spec, Range) and spec.min > 0:
             buckets["loguniform"].append((p, (np.log(spec.min * f), np.log(spec.max * f))))
         else:
@@ -283,6 +290,11 @@ def parameters(chain: SupplyChain) -> Parameters:
     ]
     if fixed:
         groups.append(("fixed", np.array(fixed), (value[fixed],)))
+    if choices:
+        counts = np.array([len(v) for _, v in choices])
+        offsets = np.r_[0, np.cumsum(counts)[:-1]]
+        flat = np.concatenate([v for _, v in choices])
+        groups.append(("choice", np.array([p for p, _ in choices]), (flat, offsets, counts)))
     if len(mixes):
         mixes = mixes.sort_values(["mix", "edge"], kind="stable")
         positions = mixes["edge"].to_numpy()
@@ -359,6 +371,10 @@ def draw(params: Parameters, samples: int, rng: np.random.Generator) -> np.ndarr
             out[positions] = np.where(high > low, np.where(u < cut, left, right), low)
         elif sampler == "fixed":
             out[positions] = arguments[0][:, None]
+        elif sampler == "choice":
+            flat, offsets, counts = arguments
+            picked = (rng.random((m, samples)) * counts[:, None]).astype(np.int64)
+            out[positions] = flat[offsets[:, None] + np.minimum(picked, counts[:, None] - 1)]
         else:  # dirichlet: gamma draws normalised within each mix
             alpha, starts = arguments
             gammas = rng.standard_gamma(np.repeat(alpha[:, None], samples, axis=1))

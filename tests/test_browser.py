@@ -182,7 +182,7 @@ def test_a_focused_page_shows_its_note(pages, visit):
     assert "nodes are hidden: below 0.1% of the total of image-generation" in seen.page.inner_text(
         "#note"
     )
-    assert seen.page.evaluate("window.supplychain.nodes.length") < 30
+    assert seen.page.evaluate("window.supplychain.nodes.length") < 60
     assert seen.errors == [] and seen.requests == []
 
 

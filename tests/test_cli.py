@@ -78,6 +78,16 @@ def test_validate_limit_hides_the_rest_with_a_count(capsys, tmp_path):
     assert "... and 25 more 'unknown-kind' problems in nodes.csv" in out
 
 
+def test_report_on_a_graph_without_services_heads_with_its_end_products(capsys, tmp_path):
+    assert main(["mix", "cobalt", "tin", "-o", str(tmp_path / "mines")]) == 0
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "mines"), "--no-page", "--format", "json"]) == 0
+    sections = json.loads(capsys.readouterr().out)
+    (headline,) = [v for k, v in sections.items() if k.startswith("headline")]
+    assert {row["node"] for row in headline} == {"cobalt", "tin"}  # no empty rows
+    assert all(row["kind"] == "material" for row in headline)
+
+
 def test_report_on_an_invalid_graph_fails_cleanly(capsys, tmp_path):
     broken = write_graph(tmp_path / "broken", {"nodes.csv": "id,kind,unit\na,rock,kg\n"})
     code, out, err = run(capsys, "report", str(broken))

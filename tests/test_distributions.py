@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from supplychain.distributions import (
+    Choice,
     Lognormal,
     Normal,
     Range,
@@ -31,6 +32,8 @@ from supplychain.errors import UncertaintySyntaxError
         ("triangular(max=4, min=1)", Triangular(min=1, max=4)),
         ("range(2, 9)", Range(min=2, max=9)),
         ("range(min=-1e-3, max=2.5E2)", Range(min=-0.001, max=250)),
+        ("choice(0.85, 1.2, 12.68)", Choice(values=(0.85, 1.2, 12.68))),
+        ("Choice( 3 , 3 )", Choice(values=(3, 3))),
     ],
 )
 def test_parse(text, expected):
@@ -53,6 +56,9 @@ def test_parse(text, expected):
         ("1.5", "is not an uncertainty"),
         ("normal(sd=inf)", "is not a number"),
         ("lognormal()", "Field required"),
+        ("choice(2)", "at least 2 items"),
+        ("choice(values=1, 2)", "by position"),
+        ("choice(1, nan)", "'nan' is not a number"),
     ],
 )
 def test_refused(text, words):
@@ -75,6 +81,7 @@ def specs(draw):
                 Range(min=low, max=high),
                 Triangular(min=low, max=high),
                 Triangular(min=low, mode=(low + high) / 2, max=high),
+                Choice(values=(low, high, draw(finite))),
             ]
         )
     )
@@ -95,3 +102,5 @@ def test_bounds_problem():
     assert bounds_problem(Range(min=2, max=9), 5.0) == ""
     assert "outside" in bounds_problem(Uniform(min=2, max=9), 1.0)
     assert bounds_problem(Lognormal(gsd=2), 1e9) == ""
+    assert bounds_problem(Choice(values=(1, 4)), 2.5) == ""
+    assert "outside choice(1, 4)" in bounds_problem(Choice(values=(1, 4)), 5.0)

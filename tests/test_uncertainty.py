@@ -196,6 +196,31 @@ def test_summary_columns_and_percentiles():
     assert np.allclose(summary["p50"], summary["median"])
 
 
+def test_a_choice_draws_each_value_as_often_and_is_centred_on_their_mean():
+    """Energy of three measured models, in Wh per query, counted per kWh: mean 2 kWh."""
+    chain = make(
+        [node("grid", "energy", "kWh"), node("service", "service", "query")],
+        [
+            edge(
+                "grid",
+                "service",
+                2000,
+                "published",
+                unit="Wh",
+                uncertainty="choice(500, 1500, 4000)",
+            )
+        ],
+        [impact("grid", 0.5, transparency="disclosed")],
+    )
+    values = draw(parameters(chain), 30_000, np.random.default_rng(2))[0]
+    assert set(np.unique(values)) == {0.5, 1.5, 4.0}  # converted to kWh like the figure
+    assert np.bincount((values * 2).astype(int))[[1, 3, 8]] / 30_000 == pytest.approx(
+        [1 / 3] * 3, abs=0.01
+    )
+    mc = monte_carlo(chain, 4000, seed=1)
+    assert total_of(mc, "service").mean() == pytest.approx(1.0, rel=0.02)  # 2 kWh x 0.5
+
+
 def test_sensitivity_names_the_widest_undisclosed_figure_first():
     chain = make(
         [node("ore", "mine"), node("metal"), node("grid", "energy", "kWh")],

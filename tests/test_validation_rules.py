@@ -631,7 +631,8 @@ ERROR_CASES = [
         "uncertainty-unknown-distribution",
         replace("edges", "lognormal(gsd=1.5)", "gamma(k=2)"),
         "bad-uncertainty at edges row 5, column uncertainty, value 'gamma(k=2)'",
-        "unknown distribution 'gamma' (known: lognormal, normal, uniform, range, triangular)",
+        "unknown distribution 'gamma' (known: lognormal, normal, uniform, range, triangular,"
+        " choice)",
     ),
     case(
         "uncertainty-gsd-below-1",
