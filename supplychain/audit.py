@@ -306,9 +306,12 @@ def _checks(chain: SupplyChain, category: str | None, older_than: int | None) ->
         made_of_parts = set(
             edges.loc[edges["source"].map(kind).isin(["component", "device"]), "target"]
         )
+        made_of_energy = set(edges.loc[edges["source"].map(kind) == "energy", "target"])
         for position, entry in enumerate(nodes.itertuples(index=False)):
-            expected = entry.kind in ("mine", "energy") or (
-                entry.kind in ("component", "device") and entry.id not in made_of_parts
+            expected = (
+                entry.kind == "mine"
+                or (entry.kind == "energy" and entry.id not in made_of_energy)  # not a PUE
+                or (entry.kind in ("component", "device") and entry.id not in made_of_parts)
             )
             if expected and entry.id not in has_own:
                 rows.append(("no-own-impact", "nodes", position, entry.id, f"no own {category}"))

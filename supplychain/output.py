@@ -149,10 +149,12 @@ def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
         document = {title: json_records(frame) for title, frame in sections.items()}
         return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
     if fmt == "csv":
-        stacked = pd.concat(
-            [frame.assign(section=title) for title, frame in sections.items() if not frame.empty],
-            ignore_index=True,
-        )
+        frames = [f.assign(section=title) for title, f in sections.items() if not f.empty]
+        whole = {  # columns that are whole numbers in every table keep that type
+            c for f in frames for c in f.columns if pd.api.types.is_integer_dtype(f[c])
+        } - {c for f in frames for c in f.columns if not pd.api.types.is_integer_dtype(f[c])}
+        stacked = pd.concat(frames, ignore_index=True)
+        stacked = stacked.astype({c: "Int64" for c in whole})
         columns = ["section"] + [c for c in stacked.columns if c != "section"]
         return stacked[columns].to_csv(index=False, lineterminator="\n")
     if fmt == "markdown":

@@ -26,10 +26,10 @@ Examples
 --------
 >>> from supplychain.io import load
 >>> data = page_data(load("example"), focus="image-generation", samples=0)
->>> sorted(n["id"] for n in data["nodes"])
-['electricity-usa', 'gpu-a100', 'image-generation', 'server-8xa100']
+>>> sorted(n["id"] for n in data["nodes"] if n["id"].endswith("-cod"))
+['cobalt-mining-cod', 'tantalum-mining-cod']
 >>> data["meta"]["note"]
-'9 of 13 nodes are hidden: below 0.1% of the total of image-generation.'
+'1 of 13 nodes are hidden: below 0.1% of the total of image-generation and of its mined mass.'
 
 """
 

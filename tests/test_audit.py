@@ -121,17 +121,22 @@ def test_ai_inference_names_the_gaps_that_matter_for_image_generation_and_the_se
 
 def test_completeness_checks():
     chain = from_tables(
-        nodes=[node("ore", "mine"), node("part", "component", "item"), node("old", "mine")],
-        edges=[edge("ore", "part", 500, "published", unit="g"), edge("old", "part", 1, "missing")],
+        nodes=[node("ore", "mine"), node("part", "component", "item"), node("old", "mine")]
+        + [node("grid", "energy", "kWh"), node("at-servers", "energy", "kWh")],
+        edges=[edge("ore", "part", 500, "published", unit="g"), edge("old", "part", 1, "missing")]
+        + [edge("grid", "at-servers", 1.1, "published"), edge("at-servers", "part", 2)],
         impacts=[impact("ore", 2.0, transparency="published")],
         sources=[{"id": "s", "title": "A source", "year": 2020}],
     )
     found = audit(chain, ["part"], older_than=2025)
     checks = found.checks.groupby("check")["item"].apply(list).to_dict()
-    assert checks["no-own-impact"] == ["part", "old"]  # a component made of materials only
+    # a component made of materials only, a mine, a grid; not the grid at the servers (PUE)
+    assert checks["no-own-impact"] == ["part", "old", "grid"]
     assert checks["unsourced"] == ["old -> part"]
     assert checks["converted-unit"] == ["ore -> part"]
-    assert set(checks["old-figure"]) == {"ore -> part", "ore: gwp"}  # sources of 2020
+    assert set(checks["old-figure"]) == {"ore -> part", "ore: gwp", "grid -> at-servers"} | {
+        "at-servers -> part"
+    }  # sources of 2020
     rows = found.checks.set_index("item")["row"]
     assert rows["old -> part"] == 3  # spreadsheet row of edges.csv
 
