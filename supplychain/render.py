@@ -216,11 +216,11 @@ def _flows(solution, focus: str | None, category: str | None) -> tuple:
         demand = np.zeros((n, len(targets)))
         demand[targets, np.arange(len(targets))] = 1.0
     x = solve(plan(solution.matrices.A.T.tocsr()), demand)  # requirements, one per column
-    mass = mined_mass(solution)
-    if focus is not None and mass[targets[0]] > 0:  # mines matter for what they supply
-        of_mass = x[:, 0] * mass / mass[targets[0]]
-    else:
-        of_mass = np.zeros(n)
+    of_mass = np.zeros(n)
+    if focus is not None:  # mines matter for the mass they supply, whatever its GWP
+        mass = mined_mass(solution)
+        if mass[targets[0]] > 0:
+            of_mass = x[:, 0] * mass / mass[targets[0]]
     total = (demand * weight[:, None]).sum(axis=0)
     if not (total > 0).any():  # nothing in this category: shares of the amounts
         weight, total = np.ones(n), demand.sum(axis=0)
