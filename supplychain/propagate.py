@@ -156,6 +156,15 @@ def _shares(solution: Solution) -> dict[str, np.ndarray]:
     return shares
 
 
+def _with_figures(solution: Solution) -> np.ndarray:
+    """Whether each node (row) has a direct impact in each category (column), its own or
+    upstream of it through edges with a positive amount."""
+    m = solution.matrices
+    own = np.zeros((len(m.nodes), len(m.categories)))
+    own[m.impact_node, m.impact_category] = 1.0
+    return solve(solution.plan, own) > 0
+
+
 def totals(
     chain: SupplyChain | Solution,
     node: str | None = None,
@@ -176,7 +185,9 @@ def totals(
         One row per node and category, nodes in graph order, with columns
 
         * ``node``, ``kind``, ``category``
-        * ``value``: total impact, in ``unit`` per ``per``
+        * ``value``: total impact, in ``unit`` per ``per``; empty (NaN) where neither the
+          node nor anything upstream of it has a figure in the category: no data, which
+          is not the same as zero
         * ``unit``: the category's unit (e.g. ``kg CO2e``); ``per``: the node's unit
         * ``opacity``: share of ``value`` resting on data not disclosed (0..1; empty
           when ``value`` is 0)
@@ -205,7 +216,11 @@ def totals(
             "node": m.nodes[grid_rows],
             "kind": graph.nodes["kind"].to_numpy()[grid_rows],
             "category": m.categories[grid_columns],
-            "value": solution.H[grid_rows, grid_columns],
+            "value": np.where(
+                _with_figures(solution)[grid_rows, grid_columns],
+                solution.H[grid_rows, grid_columns],
+                np.nan,
+            ),
             "unit": unit_of.reindex(m.categories).to_numpy()[grid_columns],
             "per": graph.nodes["unit"].to_numpy()[grid_rows],
         }

@@ -433,7 +433,7 @@ def _details(solution, shown: np.ndarray, category: str | None, samples: int, se
                     "opacity": _number(r.opacity),
                 }
                 for r in rows.itertuples(index=False)
-                if r.value != 0 or (r.p95 == r.p95 and r.p95 != 0)
+                if r.value == r.value and (r.value != 0 or (r.p95 == r.p95 and r.p95 != 0))
             ],
             "direct": direct.get(node, []),
             "social": social_levels.get(node, []),

@@ -259,7 +259,9 @@ def _loop_sweeps(p: Plan, R: np.ndarray, tolerance: float) -> np.ndarray | None:
 
     The sweeps contract the error by a ratio ``q`` (estimated from successive changes);
     the error left after a change ``d`` is at most ``d q / (1 - q)``, so they stop when
-    that bound is below ``tolerance`` relative to every value.
+    that bound is below ``tolerance`` relative to every value, and ``d`` itself is too
+    (in a loop whose nodes take turns, the changes can shrink only every other sweep, so
+    one small ratio alone does not bound the error).
     """
     Y = _sweep(p, R.copy())
     changes: list[float] = []
@@ -275,7 +277,7 @@ def _loop_sweeps(p: Plan, R: np.ndarray, tolerance: float) -> np.ndarray | None:
         if len(changes) < 2:
             continue
         ratio = changes[-1] / changes[-2]
-        if ratio < 1.0 and change * ratio / (1.0 - ratio) <= tolerance:
+        if ratio < 1.0 and change <= tolerance and change * ratio / (1.0 - ratio) <= tolerance:
             return Y
         if sweep >= 5:
             if ratio >= 1.0:

@@ -666,6 +666,8 @@ def uncertainty_summary(
         }
     )
     joined = frame.join(base, on=["node", "category"], how="inner")
+    no_data = joined["value"].isna()  # nothing upstream has a figure: no spread either
+    joined.loc[no_data, ["mean", "median", "sd", *names]] = np.nan
     columns = SUMMARY_COLUMNS[:7] + names + SUMMARY_COLUMNS[7:]
     return joined[columns].reset_index(drop=True)
 
