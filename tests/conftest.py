@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from supplychain.model import from_tables
 
 PROJECT = Path(__file__).resolve().parent.parent
 
 collect_ignore = ["benchmarks"]  # a script to run by hand (see the README), not tests
+
+# Property tests draw the same examples on every run, so that a test run here, in CI or on
+# a newcomer's machine gives the same answer; HYPOTHESIS_PROFILE=explore draws new ones.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 MINIMAL = {
     "nodes.csv": """\
