@@ -204,7 +204,7 @@ def requirements_by_country(chain: SupplyChain | Solution, node: str) -> pd.Data
     found = requirements(solution, node)
     mines = found[found["kind"] == "mine"].copy()
     mines["material"] = mines["node"].map(_mine_materials(solution.chain, mines["node"]))
-    mines["material"] = mines["material"].fillna("")
+    mines["material"] = mines["material"].astype(object).fillna("")
     mines["country"] = mines["country"].replace("", UNKNOWN_COUNTRY)
     grouped = (
         mines.groupby(["material", "country", "unit"], sort=False)
@@ -244,7 +244,7 @@ def contributions(chain: SupplyChain | Solution, node: str, category: str) -> pd
     frame.insert(3, "amount", x[keep])
     frame["direct"] = direct[keep]
     frame["share"] = direct[keep] / total if total > 0 else np.nan
-    frame["transparency"] = frame["node"].map(level).fillna("")
+    frame["transparency"] = frame["node"].map(level).astype(object).fillna("")
     return frame.sort_values("direct", ascending=False, kind="stable").reset_index(drop=True)
 
 

@@ -387,13 +387,13 @@ def check_graph(
         founds["edges"], edges, edges["unit"], supplier_unit, consumer_unit, "the edge"
     )
     edges["converted_amount"] = edges["amount"] * edge_factor
-    impact_unit = impacts["category"].map(category_unit).fillna("")
+    impact_unit = impacts["category"].map(category_unit).astype(object).fillna("")
     impact_factor = _unit_factors(
         founds["impacts"],
         impacts,
         impacts["unit"],
         impact_unit,
-        impacts["node"].map(node_unit).fillna(""),
+        impacts["node"].map(node_unit).astype(object).fillna(""),
         "the impact",
     )
     impacts["converted_value"] = impacts["value"] * impact_factor
