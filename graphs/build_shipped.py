@@ -311,7 +311,9 @@ def datacentre_electricity(graph: Graph, grid: str, id_: str, name: str) -> str:
 # ------------------------------------------------------------------------- ai-inference
 
 
-def service_energy(runs: pd.DataFrame, task: str, kind: str) -> tuple[float, str, str, str, str]:
+def service_energy(
+    runs: pd.DataFrame, by_task: pd.DataFrame, zero_shot: pd.DataFrame, task: str, kind: str
+) -> tuple[float, str, str, str, str]:
     """Electricity of one service, kWh per 1,000 queries, on the paper's published basis.
 
     Returns the amount, its uncertainty text, transparency, source and note. Task-specific
@@ -322,8 +324,7 @@ def service_energy(runs: pd.DataFrame, task: str, kind: str) -> tuple[float, str
     """
     models = runs[(runs["task_id"] == task) & (runs["model_type"] == kind)]
     if kind == "task-specific":
-        table2 = row(read_table("inference_energy_by_task"), task_id=task)
-        mean = float(table2["mean_kwh_per_1000_queries"])
+        mean = float(by_task.loc[task, "mean_kwh_per_1000_queries"])
         logged = models["mean_kwh_per_1000_queries"]
         scaled = logged * mean / logged.mean()
         note = (
@@ -332,7 +333,6 @@ def service_energy(runs: pd.DataFrame, task: str, kind: str) -> tuple[float, str
             f" of the {len(models)} models, each from the logs scaled to that mean."
         )
         return mean, one_of(scaled), "published", "luccioni-2024-table2", note
-    zero_shot = read_table("inference_energy_zero_shot").set_index("model")
     all_tasks = runs[runs["model"].isin(models["model"]) & (runs["model_type"] == kind)]
     log_average = all_tasks.groupby("model")["mean_kwh_per_1000_queries"].mean()
     ratio = zero_shot["mean_kwh_per_1000_queries"].reindex(log_average.index) / log_average
@@ -353,6 +353,7 @@ def inference_services(graph: Graph, electricity: str, server_hour: str) -> None
     """One service per task and model type of Power Hungry Processing, per 1,000 queries."""
     runs = read_table("inference_energy_by_model")
     by_task = read_table("inference_energy_by_task").set_index("task_id")
+    zero_shot = read_table("inference_energy_zero_shot").set_index("model")
     paper_models = runs["model"].str.startswith(("google/flan-t5", "bigscience/bloomz"))
     runs = runs[(runs["model_type"] == "task-specific") | paper_models]
     for (task, kind), models in runs.groupby(["task_id", "model_type"], sort=True):
@@ -370,7 +371,9 @@ def inference_services(graph: Graph, electricity: str, server_hour: str) -> None
             f" Strubell ({', '.join(models['model'])}); each ran 1,000 queries one at a time"
             " on an 8 x A100-SXM4-80GB node in AWS us-west-2.",
         )
-        kwh, spread, transparency, source, note = service_energy(runs, task, kind)
+        kwh, spread, transparency, source, note = service_energy(
+            runs, by_task, zero_shot, task, kind
+        )
         graph.edge(
             electricity,
             service,

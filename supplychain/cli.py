@@ -95,6 +95,12 @@ def _page_samples(text: str) -> int:
     return 0 if text.strip() == "0" else _count(text)
 
 
+def _add_seed(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+
+
 def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
@@ -179,9 +185,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"number of samples (default {DEFAULT_SAMPLES})",
     )
-    spread.add_argument(
-        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
-    )
+    _add_seed(spread)
     spread.add_argument(
         "--percentiles",
         type=_percentile,
@@ -229,9 +233,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="also run a Monte Carlo of N samples and rank gaps by their share of the variance",
     )
-    gaps.add_argument(
-        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
-    )
+    _add_seed(gaps)
     gaps.add_argument(
         "--older-than", type=int, metavar="YEAR", help="flag figures whose sources are older"
     )
@@ -283,9 +285,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"Monte Carlo samples for P5-P95 in the panel (0: none; default {PAGE_SAMPLES})",
     )
-    viz.add_argument(
-        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
-    )
+    _add_seed(viz)
     viz.add_argument(
         "--overwrite", action="store_true", help="replace FILE even if it is not a page of ours"
     )

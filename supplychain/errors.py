@@ -26,6 +26,12 @@ __all__ = [
 ]
 
 
+def _listed(nodes: Sequence[str], most: int = 12) -> str:
+    """``a, b, c`` and, past ``most`` names, how many more."""
+    shown = ", ".join(nodes[:most])
+    return shown + (f" and {len(nodes) - most} more" if len(nodes) > most else "")
+
+
 class SupplyChainError(Exception):
     """Base of every error raised by supplychain for bad input or a refused request."""
 
@@ -75,9 +81,7 @@ class DivergentLoopError(SupplyChainError):
     def __init__(self, nodes: Sequence[str], spectral_radius: float | None = None):
         self.nodes = list(nodes)
         self.spectral_radius = spectral_radius
-        shown = ", ".join(self.nodes[:12])
-        if len(self.nodes) > 12:
-            shown += f" and {len(self.nodes) - 12} more"
+        shown = _listed(self.nodes)
         radius = f" (spectral radius {spectral_radius:.6g})" if spectral_radius is not None else ""
         super().__init__(
             f"the loop {shown} needs one unit or more of itself per unit{radius};"
@@ -90,11 +94,8 @@ class NumericRangeError(SupplyChainError):
 
     def __init__(self, nodes: Sequence[str], where: str = ""):
         self.nodes = list(nodes)
-        shown = ", ".join(self.nodes[:12])
-        if len(self.nodes) > 12:
-            shown += f" and {len(self.nodes) - 12} more"
         super().__init__(
-            f"the totals of {shown} are beyond the range of floating-point numbers (about"
-            f" 1.8e308){where}: amounts multiply along a chain, so look for amounts or impacts"
-            " upstream of them that are far too large (a unit given wrongly?)"
+            f"the totals of {_listed(self.nodes)} are beyond the range of floating-point"
+            f" numbers (about 1.8e308){where}: amounts multiply along a chain, so look for"
+            " amounts or impacts upstream of them that are far too large (a unit given wrongly?)"
         )

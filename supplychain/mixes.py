@@ -432,6 +432,7 @@ def mine_layer(
                 " data/mine_production.csv, so this is the country that refined it, standing"
                 " in for where it was mined (which may be elsewhere)."
             )
+        country_sources = ";".join(sorted(set(shares.loc[~shares["site"], "source"])))
         for row in shares[shares["node"] != unknown].itertuples(index=False):
             where = row.country_name if row.country else "rest of the world"
             if row.site:
@@ -456,7 +457,6 @@ def mine_layer(
                         + refined,
                     }
                 )
-            totals_source = ";".join(sorted(set(shares.loc[~shares["site"], "source"])))
             tables["edges"].append(
                 {
                     "source": row.node,
@@ -464,7 +464,7 @@ def mine_layer(
                     "amount": row.share,
                     "unit": "kg",
                     "transparency": "estimated",
-                    "source_ref": f"{row.source};{totals_source}" if row.site else row.source,
+                    "source_ref": f"{row.source};{country_sources}" if row.site else row.source,
                     "note": f"Share of world production in {year}: {row.production:.6g} of"
                     f" {shares['production'].sum():.6g} {row.unit} listed. The world mix is"
                     " the prior for an origin no supplier disclosed.",
@@ -495,9 +495,7 @@ def mine_layer(
                 "unit": "kg",
                 "name": f"{label} (as used by the components)",
                 "transparency": "estimated" if prior else "missing",
-                "source": ";".join(sorted(set(shares.loc[~shares["site"], "source"])))
-                if prior
-                else "",
+                "source": country_sources if prior else "",
                 "note": "The material as bought: disclosed suppliers would enter here as"
                 " edges beside the unknown origin."
                 + ("" if prior else " Nothing is known of where it comes from."),

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,8 @@ class Solution:
     plans : dict of int to Plan
         Plans of the system with only the edges at a transparency level or better (see
         :func:`plan_up_to`).
+    with_figures : ndarray of bool, shape (n, k)
+        Whether a total rests on any figure at all (else it is no data, not zero).
     """
 
     chain: SupplyChain
@@ -103,6 +106,15 @@ class Solution:
     H_up_to: dict[int, np.ndarray] | None
     requirements: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     plans: dict[int, Plan] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def with_figures(self) -> np.ndarray:
+        """Whether each node (row) has a direct impact in each category (column), its own
+        or upstream of it through edges with a positive amount (solved once, on demand)."""
+        m = self.matrices
+        own = np.zeros((len(m.nodes), len(m.categories)))
+        own[m.impact_node, m.impact_category] = 1.0
+        return solve(self.plan, own) > 0
 
 
 def plan_up_to(solution: Solution, level: int) -> Plan:
@@ -154,15 +166,6 @@ def _shares(solution: Solution) -> dict[str, np.ndarray]:
         added = np.clip(cumulative[level] - cumulative[level - 1], 0.0, None)
         shares[f"{LEVELS[level]}_share"] = share_of(added)
     return shares
-
-
-def _with_figures(solution: Solution) -> np.ndarray:
-    """Whether each node (row) has a direct impact in each category (column), its own or
-    upstream of it through edges with a positive amount."""
-    m = solution.matrices
-    own = np.zeros((len(m.nodes), len(m.categories)))
-    own[m.impact_node, m.impact_category] = 1.0
-    return solve(solution.plan, own) > 0
 
 
 def totals(
@@ -217,7 +220,7 @@ def totals(
             "kind": graph.nodes["kind"].to_numpy()[grid_rows],
             "category": m.categories[grid_columns],
             "value": np.where(
-                _with_figures(solution)[grid_rows, grid_columns],
+                solution.with_figures[grid_rows, grid_columns],
                 solution.H[grid_rows, grid_columns],
                 np.nan,
             ),

@@ -367,7 +367,8 @@ def _details(solution, shown: np.ndarray, category: str | None, samples: int, se
     found = totals(solution)
     found = found[found["node"].isin(shown)]
     if samples and len(shown):
-        spread = uncertainty_summary(monte_carlo(chain, samples, seed, nodes=list(shown)))
+        mc = monte_carlo(chain, samples, seed, nodes=list(shown))
+        spread = uncertainty_summary(mc, solution=solution)
         found = found.merge(
             spread[["node", "category", "p5", "p95"]], on=["node", "category"], how="left"
         )
@@ -433,7 +434,7 @@ def _details(solution, shown: np.ndarray, category: str | None, samples: int, se
                     "opacity": _number(r.opacity),
                 }
                 for r in rows.itertuples(index=False)
-                if r.value == r.value and (r.value != 0 or (r.p95 == r.p95 and r.p95 != 0))
+                if pd.notna(r.value) and (r.value != 0 or (pd.notna(r.p95) and r.p95 != 0))
             ],
             "direct": direct.get(node, []),
             "social": social_levels.get(node, []),

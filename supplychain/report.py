@@ -54,7 +54,7 @@ def headline_totals(solution: Solution, samples: int = REPORT_SAMPLES) -> pd.Dat
     if chosen:
         samples = affordable_samples(solution.chain, samples)
         spread = uncertainty_summary(
-            monte_carlo(solution.chain, samples, DEFAULT_SEED, nodes=chosen)
+            monte_carlo(solution.chain, samples, DEFAULT_SEED, nodes=chosen), solution=solution
         )[["node", "category", "p5", "p95"]]
         picked = picked.merge(spread, on=["node", "category"], how="left")
     else:

@@ -44,7 +44,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -117,11 +117,10 @@ def mined_mass(chain: SupplyChain | Solution) -> np.ndarray:
     return solve(solution.plan, _mine_kg(solution.chain))
 
 
-def _flagged(chain: SupplyChain, indicator: str) -> np.ndarray:
-    """Whether each node has a level of ``indicator`` at or above :data:`EXPOSED_FROM`."""
+def _at_levels(chain: SupplyChain, indicator: str, levels: Sequence[str]) -> np.ndarray:
+    """Whether each node has a level of ``indicator`` among ``levels``."""
     social = chain.social[chain.social["indicator"] == indicator]
-    severe = social["level"].isin(KNOWN_LEVELS[KNOWN_LEVELS.index(EXPOSED_FROM) :])
-    return pd.Index(chain.nodes["id"]).isin(social.loc[severe, "node"])
+    return pd.Index(chain.nodes["id"]).isin(social.loc[social["level"].isin(levels), "node"])
 
 
 def _exposed_mass(
@@ -146,12 +145,6 @@ def _exposed_mass(
     return solve(plan(A, node_level=solution.plan.node_level), start)
 
 
-def _assessed(chain: SupplyChain, indicator: str) -> np.ndarray:
-    """Whether each node has a known level (not ``unknown``) of ``indicator``."""
-    levels = _levels_of(chain, indicator)
-    return pd.Index(chain.nodes["id"]).isin(levels.index[levels.isin(KNOWN_LEVELS)])
-
-
 def exposure(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     """Mined mass per unit of ``node`` exposed to each indicator, and its share.
 
@@ -173,12 +166,13 @@ def exposure(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     mass, known_mass = mined_mass(solution), _known_mass(solution)
     upstream = _through(solution, node) > 0
     names = indicators(chain_)
-    assessed = np.column_stack([_assessed(chain_, indicator) for indicator in names])
+    assessed = np.column_stack([_at_levels(chain_, i, KNOWN_LEVELS) for i in names])
+    severe = KNOWN_LEVELS[KNOWN_LEVELS.index(EXPOSED_FROM) :]
     mine_kg = _mine_kg(chain_)[:, None]
     unassessed = solve(solution.plan, np.where(assessed, 0.0, mine_kg))[position]
     rows = []
     for column, indicator in enumerate(names):
-        flagged = _flagged(chain_, indicator)
+        flagged = _at_levels(chain_, indicator, severe)
         exposed = known = 0.0
         if not (assessed[:, column] & upstream).any():
             exposed = np.nan  # nobody looked: unknown, never none

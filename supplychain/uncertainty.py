@@ -74,7 +74,7 @@ from supplychain.distributions import (
 )
 from supplychain.errors import DivergentLoopError, NumericRangeError, SupplyChainError
 from supplychain.model import SupplyChain
-from supplychain.propagate import category_position, node_position, totals
+from supplychain.propagate import Solution, category_position, node_position, totals
 from supplychain.solver import plan
 from supplychain.validate import MIX_TOLERANCE
 
@@ -640,9 +640,14 @@ SUMMARY_COLUMNS = [
 
 
 def uncertainty_summary(
-    mc: MonteCarlo, percentiles: Sequence[float] = DEFAULT_PERCENTILES
+    mc: MonteCarlo,
+    percentiles: Sequence[float] = DEFAULT_PERCENTILES,
+    solution: Solution | None = None,
 ) -> pd.DataFrame:
     """Spread of every kept node's total in every category.
+
+    ``solution``: the graph already solved (with opacity), so that its totals are not
+    solved again.
 
     Returns
     -------
@@ -651,7 +656,7 @@ def uncertainty_summary(
         one column per percentile (``p5``, ``p95`` ...), ``unit, per, opacity`` (as in
         :func:`supplychain.propagate.totals`), for the rows that ``totals`` lists.
     """
-    base = totals(mc.chain).set_index(["node", "category"])
+    base = totals(mc.chain if solution is None else solution).set_index(["node", "category"])
     n, k, _ = mc.results.shape
     flat = mc.results.reshape(n * k, -1)
     names = [f"p{q:g}" for q in percentiles]
