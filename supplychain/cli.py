@@ -27,9 +27,9 @@ from supplychain.chart import bar_chart
 from supplychain.errors import (
     InvalidDataError,
     InvalidGraphError,
-    OutputExistsError,
     SupplyChainError,
 )
+from supplychain.files import atomic_write, check_target, cleanup_on_signals, safe_file_name
 from supplychain.io import (
     export_graphml,
     load,
@@ -40,7 +40,13 @@ from supplychain.io import (
 )
 from supplychain.mixes import DEFAULT_YEAR, mine_layer, production_shares
 from supplychain.model import from_tables
-from supplychain.output import FORMATS, render_frame, render_problems, render_sections
+from supplychain.output import (
+    FORMATS,
+    render_frame,
+    render_problems,
+    render_sections,
+    terminal_safe,
+)
 from supplychain.problems import problems_frame
 from supplychain.propagate import category_position, solve_chain, totals
 from supplychain.render import PAGE_SAMPLES, write_page
@@ -358,8 +364,11 @@ def _validate(args: argparse.Namespace) -> int:
         verdict = "invalid" if errors else "valid"
         sys.stdout.write(render_problems(problems, args.limit))
         sys.stdout.write(
-            f"{name}: {verdict}: {errors} error{'s' * (errors != 1)},"
-            f" {warnings} warning{'s' * (warnings != 1)}\n"
+            terminal_safe(
+                f"{name}: {verdict}: {errors} error{'s' * (errors != 1)},"
+                f" {warnings} warning{'s' * (warnings != 1)}"
+            )
+            + "\n"
         )
     else:
         sys.stdout.write(render_frame(problems_frame(problems), args.format))
@@ -367,15 +376,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _report_page(chain, args: argparse.Namespace) -> str:
-    """Write the report's page; return a line saying where (or why not)."""
+    """Write the report's page (after the report is printed: a page that cannot be written
+    is an error, exit 1, but the report stands); return a line saying where."""
     if args.no_page:
         return ""
-    target = Path(args.page or f"{chain.name}.html")
-    try:
-        written = write_page(chain, target, protect=(resolve_graph_path(args.path),))
-    except OutputExistsError as error:
-        return f"the page was not written: {error}"
-    return f"the interactive page: {written.resolve()} (open it in a browser; it works offline)"
+    target = Path(args.page) if args.page else Path(safe_file_name(chain.name, ".html"))
+    written = write_page(chain, target, protect=(resolve_graph_path(args.path),))
+    return f"the interactive page: {written.absolute()} (open it in a browser; it works offline)"
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -385,17 +392,17 @@ def _report(args: argparse.Namespace) -> int:
         sys.stdout.write(render_sections(sections, args.format))
         page = _report_page(chain, args)
         if page:
-            sys.stderr.write(page + "\n")
+            sys.stderr.write(terminal_safe(page) + "\n")
         return 0
     warnings = sections.pop("validation warnings")
     where = resolve_graph_path(args.path)
-    sys.stdout.write(f"supplychain report: {chain.name} ({where})\n\n")
+    sys.stdout.write(terminal_safe(f"supplychain report: {chain.name} ({where})") + "\n\n")
     sys.stdout.write(render_sections(sections, "table"))
     sys.stdout.write(f"\n== validation warnings ({len(warnings)}) ==\n")
     sys.stdout.write(render_problems(list(chain.warnings)) or "(none)\n")
     page = _report_page(chain, args)
     if page:
-        sys.stdout.write(f"\n{page}\n")
+        sys.stdout.write(f"\n{terminal_safe(page)}\n")
     return 0
 
 
@@ -407,8 +414,7 @@ def _impacts(args: argparse.Namespace) -> int:
 
 def _write_chart(found, category: str, args: argparse.Namespace) -> None:
     target = Path(args.chart)
-    if target.exists():
-        raise OutputExistsError(f"{target} exists; choose another file for the chart")
+    check_target(target, False, (resolve_graph_path(args.path),))
     rows = found[found["category"] == category]
     if not args.node:
         rows = rows[rows["kind"] == "service"]
@@ -417,8 +423,9 @@ def _write_chart(found, category: str, args: argparse.Namespace) -> None:
             f"nothing to chart: no {'total of ' + args.node if args.node else 'service'} in"
             f" {category or 'any category'} (name a node with --node)"
         )
-    target.write_text(bar_chart(rows, category), encoding="utf-8")
-    sys.stderr.write(f"wrote {target} ({len(rows)} bars)\n")
+    chart = bar_chart(rows, category)
+    atomic_write(target, lambda path: path.write_text(chart, encoding="utf-8"))
+    sys.stderr.write(terminal_safe(f"wrote {target} ({len(rows)} bars)") + "\n")
 
 
 def _uncertainty(args: argparse.Namespace) -> int:
@@ -478,7 +485,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _viz(args: argparse.Namespace) -> int:
     chain = load(args.path)
-    target = Path(args.output or f"{chain.name}.html")
+    target = Path(args.output) if args.output else Path(safe_file_name(chain.name, ".html"))
     written = write_page(
         chain,
         target,
@@ -490,7 +497,8 @@ def _viz(args: argparse.Namespace) -> int:
         samples=args.samples,
         seed=args.seed,
     )
-    sys.stderr.write(f"wrote {written} (open it in a browser; it works offline)\n")
+    sys.stderr.write(terminal_safe(f"wrote {written} (open it in a browser; it works offline)"))
+    sys.stderr.write("\n")
     return 0
 
 
@@ -515,7 +523,10 @@ def _export(args: argparse.Namespace) -> int:
     writer = {"json": save_json, "csv": save_csv, "graphml": export_graphml}[args.to]
     writer(chain, Path(args.output), overwrite=args.overwrite, protect=(source,))
     sys.stderr.write(
-        f"wrote {args.output} ({args.to}: {len(chain.nodes)} nodes, {len(chain.edges)} edges)\n"
+        terminal_safe(
+            f"wrote {args.output} ({args.to}: {len(chain.nodes)} nodes, {len(chain.edges)} edges)"
+        )
+        + "\n"
     )
     return 0
 
@@ -529,8 +540,11 @@ def _mix(args: argparse.Namespace) -> int:
     chain = from_tables(Path(args.output).name or "mix", **layer)
     save_csv(chain, Path(args.output), overwrite=args.overwrite)
     sys.stderr.write(
-        f"wrote {args.output} (mining layer of {', '.join(args.materials)}:"
-        f" {len(chain.nodes)} nodes, {len(chain.edges)} edges)\n"
+        terminal_safe(
+            f"wrote {args.output} (mining layer of {', '.join(args.materials)}:"
+            f" {len(chain.nodes)} nodes, {len(chain.edges)} edges)"
+        )
+        + "\n"
     )
     return 0
 
@@ -562,6 +576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits on --help, --version and usage errors
         return int(exit_.code or 0)
+    restore_signals = cleanup_on_signals()  # SIGTERM unwinds, removing temporary files
     try:
         return _COMMANDS[args.command](args)
     except InvalidGraphError as error:
@@ -573,14 +588,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     except SupplyChainError as error:
-        sys.stderr.write(f"supplychain: {error}\n")
+        sys.stderr.write(terminal_safe(f"supplychain: {error}") + "\n")
         return 1
     except BrokenPipeError:  # output piped into a command that stopped reading
         sys.stderr.close()
         return 0
+    except OSError as error:  # the writers say which file; this is the net under them
+        where = f"{error.filename}: " if error.filename else ""
+        sys.stderr.write(terminal_safe(f"supplychain: {where}{error.strerror or error}") + "\n")
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write("supplychain: interrupted\n")
         return 130
+    finally:
+        restore_signals()
 
 
 def main_exit() -> None:

@@ -329,12 +329,22 @@ def check_table(raw: pd.DataFrame, table: str, file: str) -> tuple[pd.DataFrame,
                 f"required column {rule.name!r} is missing (columns present: {present})",
                 rule.name,
             )
-    for column in raw.columns:
-        if column not in known:
+    unknown = [column for column in raw.columns if column not in known]
+    names = ", ".join(rule.name for rule in rules)
+    if len(unknown) > _MAX_LISTED_ROWS:  # one warning for many, not one each
+        shown = ", ".join(map(repr, unknown[:_MAX_LISTED_ROWS]))
+        found.one(
+            "unknown-column",
+            f"{len(unknown)} unknown columns: {shown} and {len(unknown) - _MAX_LISTED_ROWS}"
+            f" more, kept as they are, not used (known columns: {names})",
+            str(unknown[0]),
+            Severity.WARNING,
+        )
+    else:
+        for column in unknown:
             found.one(
                 "unknown-column",
-                f"unknown column {column!r}: kept as it is, not used"
-                f" (known columns: {', '.join(rule.name for rule in rules)})",
+                f"unknown column {column!r}: kept as it is, not used (known columns: {names})",
                 column,
                 Severity.WARNING,
             )

@@ -20,6 +20,8 @@ __all__ = [
     "UnitError",
     "UncertaintySyntaxError",
     "OutputExistsError",
+    "WriteError",
+    "UnreadableFileError",
     "UnknownNodeError",
     "DivergentLoopError",
     "NumericRangeError",
@@ -69,6 +71,14 @@ class UncertaintySyntaxError(SupplyChainError):
 
 class OutputExistsError(SupplyChainError):
     """Writing would overwrite a file or folder that exists (or the input itself)."""
+
+
+class WriteError(SupplyChainError):
+    """A file could not be written (read-only folder, full disk ...); the path is named."""
+
+
+class UnreadableFileError(SupplyChainError):
+    """A file is not read: not a regular file, a broken link, or larger than a table may be."""
 
 
 class UnknownNodeError(SupplyChainError):

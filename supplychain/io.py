@@ -20,23 +20,34 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
 from supplychain.build import to_networkx
 from supplychain.columns import check_table, per_distinct
-from supplychain.errors import GraphNotFoundError, InvalidGraphError, OutputExistsError
+from supplychain.errors import (
+    GraphNotFoundError,
+    InvalidGraphError,
+    OutputExistsError,
+    UnreadableFileError,
+    WriteError,
+)
+from supplychain.files import (
+    atomic_write,
+    check_target,
+    read_regular_file,
+    staging_folder,
+)
 from supplychain.model import (
     DERIVED_COLUMNS,
     SupplyChain,
@@ -44,7 +55,7 @@ from supplychain.model import (
     builtin_categories,
     text_cell,
 )
-from supplychain.output import json_records
+from supplychain.output import csv_text, from_spreadsheet_safe, json_records
 from supplychain.problems import Problem, Severity
 from supplychain.schema import ROW_MODELS, GraphDocument
 from supplychain.shipped import shipped_graph_names, shipped_graph_path
@@ -65,6 +76,14 @@ TABLE_FILES = {table: f"{table}.csv" for table in ROW_MODELS}
 """File name of each table in a graph folder."""
 
 _EXPECTED_FILES = {"edges", "impacts"}
+
+MAX_COLUMNS = 1000
+"""The most columns a table may have (its schema has at most 13; the rest are kept as
+extras): a header of a million columns would take minutes and gigabytes to read."""
+
+MAX_LINE_BYTES = 2**20
+"""The longest line a CSV table may have, in bytes (1 MiB), and the longest text a cell of
+a JSON graph may hold, in characters."""
 
 
 @dataclass
@@ -116,7 +135,23 @@ def _problem(
     return Problem(severity, code, message, file, table, row)
 
 
+def _looks_like_utf16(data: bytes) -> bool:
+    """A UTF-16 byte order mark, or a NUL in every other byte of the start (UTF-16 text
+    of mostly Latin letters, as Excel's "Unicode text" saves it)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = data[:200]
+    return len(head) >= 4 and (
+        head[1::2].count(0) >= 0.9 * len(head[1::2]) or head[0::2].count(0) >= 0.9 * len(head[0::2])
+    )
+
+
 def _decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
+    if _looks_like_utf16(data):
+        message = (
+            "is UTF-16 text (as Excel's 'Unicode text' saves it): save it as UTF-8 (CSV UTF-8)"
+        )
+        return None, [_problem(file, message, "not-utf8")]
     if b"\x00" in data:
         return None, [_problem(file, "contains NUL bytes: not a text file", "not-text")]
     try:
@@ -135,11 +170,43 @@ def _decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
 
 
 def _read_bytes(path: Path) -> tuple[bytes | None, list[Problem]]:
+    """The bytes of a table file: a regular file, bounded (:mod:`supplychain.files`)."""
     try:
-        return path.read_bytes(), []
+        return read_regular_file(path), []
+    except UnreadableFileError as error:
+        return None, [_problem(path.name, f"not read: {error}", "unreadable")]
     except OSError as error:
         reason = error.strerror or str(error)
         return None, [_problem(path.name, f"cannot read: {reason}", "unreadable")]
+
+
+def _shape_problems(raw: bytes, file: str) -> list[Problem]:
+    """Refuse, before parsing, a table whose lines or header would cost too much: a line
+    over :data:`MAX_LINE_BYTES`, a header over :data:`MAX_COLUMNS` columns."""
+    ends = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 0x0A)
+    starts = np.concatenate(([0], ends + 1))
+    lengths = np.append(ends, len(raw)) - starts
+    longest = int(np.argmax(lengths)) if len(lengths) else 0
+    if len(lengths) and lengths[longest] > MAX_LINE_BYTES:
+        return [
+            _problem(
+                file,
+                f"line {longest + 1} is {lengths[longest]:,} bytes long, more than the"
+                f" {MAX_LINE_BYTES:,} a row of a table may be",
+                "too-large",
+            )
+        ]
+    columns = raw[: ends[0] if len(ends) else len(raw)].count(b",") + 1  # at most, if quoted
+    if columns > MAX_COLUMNS:
+        return [
+            _problem(
+                file,
+                f"the header has {columns:,} columns, more than the {MAX_COLUMNS:,} a"
+                " table may have",
+                "too-large",
+            )
+        ]
+    return []
 
 
 def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -160,6 +227,9 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
             )
         ]
     raw = data.removeprefix(b"\xef\xbb\xbf")  # decoded above: valid UTF-8
+    shape = _shape_problems(raw, path.name)
+    if shape:
+        return None, shape
     try:
         cells = pd.read_csv(
             io.BytesIO(raw),
@@ -187,6 +257,9 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # rows as a spreadsheet numbers them
     if _space_at_cell_edge(raw):  # only then is stripping every cell worth it
         frame = frame.apply(lambda column: per_distinct(column, str.strip))
+    if raw[:1] == b"'" or any(mark in raw for mark in (b",'", b"\n'", b"\r'", b"\"'")):
+        # a cell written inert for spreadsheets ('=...) reads back as it was
+        frame = frame.apply(lambda column: per_distinct(column, from_spreadsheet_safe))
     if not len(frame.columns):
         return frame.iloc[:0], problems
     first_empty = frame.iloc[:, 0] == ""  # only such rows can be empty: check them alone
@@ -199,11 +272,21 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
 
 def _space_at_cell_edge(raw: bytes) -> bool:
     """Whether white space may be left around a cell once the parser has dropped what
-    follows a comma: at the start of a line, or before a comma or a line end (a quoted
-    space-comma counts too, which only costs time). Plain byte searches: fast on big files.
+    follows a comma: at the start of a line, before a comma or a line end, inside the
+    quotes of a quoted cell, or any white space beyond ASCII (no-break space, ideographic
+    space ...) or the rarer ASCII kinds (vertical tab, form feed). A hit only costs the
+    time of stripping every cell. Plain byte searches: fast on big files.
     """
     edges = (b" ,", b"\t,", b" \n", b"\t\n", b" \r", b"\t\r", b"\n ", b"\n\t")
-    return raw[:1] in (b" ", b"\t") or raw.endswith((b" ", b"\t")) or any(e in raw for e in edges)
+    quoted = (b'" ', b' "', b'"\t', b'\t"')
+    other = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
+    beyond_ascii = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81\x9f")
+    beyond_ascii += (b"\xe3\x80\x80",)
+    return (
+        raw[:1] in (b" ", b"\t")
+        or raw.endswith((b" ", b"\t"))
+        or any(mark in raw for mark in edges + quoted + other + beyond_ascii)
+    )
 
 
 def _ragged_rows(text: str, file: str) -> list[Problem]:
@@ -232,7 +315,7 @@ def _ragged_rows(text: str, file: str) -> list[Problem]:
 
 def _column_name(column: object) -> str:
     """Header cells are matched without surrounding space and case (``Amount`` = amount)."""
-    name = str(column).strip()
+    name = from_spreadsheet_safe(str(column).strip())
     lowered = name.lower()
     known = {field for model in ROW_MODELS.values() for field in model.model_fields}
     return lowered if lowered in known else name
@@ -242,7 +325,7 @@ def _read_folder(folder: Path) -> _RawGraph:
     raw = _RawGraph(folder.name, dict(TABLE_FILES))
     for table, file_name in TABLE_FILES.items():
         path = folder / file_name
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():  # a broken link is read, and refused
             if table == "nodes":
                 message = f"no {file_name} in {folder}: a graph needs one"
                 raw.problems.append(_problem(file_name, message, "no-nodes"))
@@ -268,6 +351,90 @@ def _read_folder(folder: Path) -> _RawGraph:
     return raw
 
 
+class _Object(dict):
+    """A JSON object as read, with the keys it gave more than once (the last one wins in
+    plain ``json``, which would hide the others)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, object]]) -> _Object:
+    found = _Object(pairs)
+    if len(found) < len(pairs):
+        keys = [key for key, _ in pairs]
+        found.repeated = tuple(dict.fromkeys(k for k in keys if keys.count(k) > 1))
+    return found
+
+
+def _json_cell_problems(document: object, file: str) -> list[Problem]:
+    """What a JSON document holds that would be silently wrong as a graph: keys given twice,
+    texts that are not Unicode (a lone surrogate), cells or records too large."""
+    problems: list[Problem] = []
+
+    def add(message: str, table: str = "", row: int | None = None, column: str = "") -> None:
+        problems.append(Problem(Severity.ERROR, "bad-json", message, file, table, row, column))
+
+    def check_text(text: str, table: str, row: int | None, column: str) -> None:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            char = text[error.start]
+            add(
+                f"not valid Unicode: a lone surrogate \\u{ord(char):04x} (\\u escapes"
+                " must come in pairs)",
+                table,
+                row,
+                column,
+            )
+            return
+        if len(text) > MAX_LINE_BYTES:
+            add(
+                f"a text of {len(text):,} characters, more than the {MAX_LINE_BYTES:,} a cell"
+                " may hold",
+                table,
+                row,
+                column,
+            )
+
+    if not isinstance(document, dict):
+        return problems
+    for key in getattr(document, "repeated", ()):
+        add(f"key {key!r} is given more than once (only the last would count)")
+    for key in document:
+        check_text(key, "", None, "")
+    for table, records in document.items():
+        if isinstance(records, str):
+            check_text(records, "", None, table)
+        if not isinstance(records, list):
+            continue
+        for row, record in enumerate(records):
+            if not isinstance(record, dict):
+                continue
+            for key in getattr(record, "repeated", ()):
+                add(
+                    f"key {key!r} is given more than once in this record (only the last"
+                    " would count)",
+                    table,
+                    row,
+                    key,
+                )
+            if len(record) > MAX_COLUMNS:
+                add(
+                    f"a record of {len(record):,} keys, more than the {MAX_COLUMNS:,} columns"
+                    " a table may have",
+                    table,
+                    row,
+                )
+                continue
+            if not record:
+                add("an empty record: a row needs its columns", table, row)
+            for column, value in record.items():
+                check_text(column, table, row, "")
+                if isinstance(value, str):
+                    check_text(value, table, row, column)
+    return problems
+
+
 def _read_json(path: Path) -> _RawGraph:
     raw = _RawGraph(path.stem, {table: path.name for table in ROW_MODELS})
     data, problems = _read_bytes(path)
@@ -276,13 +443,21 @@ def _read_json(path: Path) -> _RawGraph:
     if text is None:
         return raw
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_object)
     except json.JSONDecodeError as error:
         message = f"malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         raw.problems.append(_problem(path.name, message, "bad-json"))
         return raw
     except RecursionError:
         raw.problems.append(_problem(path.name, "malformed JSON: nested too deeply", "bad-json"))
+        return raw
+    except ValueError as error:  # an integer of more digits than Python converts
+        message = f"unreadable JSON number: {str(error).split(';')[0]}"
+        raw.problems.append(_problem(path.name, message, "bad-json"))
+        return raw
+    cell_problems = _json_cell_problems(document, path.name)
+    if cell_problems:
+        raw.problems.extend(cell_problems)
         return raw
     try:
         graph = GraphDocument.model_validate(document)
@@ -384,83 +559,70 @@ def _output_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def _refuse_input(target: Path, inputs: tuple[Path, ...]) -> None:
-    if any(target.resolve() == source.resolve() for source in inputs):
-        raise OutputExistsError(f"{target}: refusing to write onto the graph being read")
-
-
-def _check_target(target: Path, overwrite: bool, inputs: tuple[Path, ...] = ()) -> None:
-    _refuse_input(target, inputs)
-    if target.exists() and not overwrite:
-        raise OutputExistsError(f"{target} exists; choose another name or allow overwriting")
-
-
-def _umask() -> int:
-    """The process's file-creation mask (read by setting it and putting it back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary file beside ``target``, then move it into place.
-
-    The file gets the permissions a newly created file would (``mkstemp`` makes it
-    private to its owner, which would stop anyone else opening a page or an export).
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def save_csv(
     chain: SupplyChain,
     folder: str | os.PathLike,
     overwrite: bool = False,
     protect: tuple[Path, ...] = (),
 ) -> None:
-    """Write the graph as a folder of CSV tables (nodes, edges and impacts always).
+    """Write the graph as a folder of CSV tables (nodes, edges and impacts always; the
+    other tables when they have rows or the folder holds them already, so that no stale
+    table is left beside the new ones). Nothing else in the folder is touched, and the
+    folder is made if it does not exist (not its parents).
+
+    Text cells that a spreadsheet would run as a formula are written inert, and read back
+    as they were (:func:`supplychain.output.spreadsheet_safe`).
 
     Raises
     ------
     OutputExistsError
-        If ``folder`` holds any table already and ``overwrite`` is false, or is one of
-        ``protect`` (the inputs).
+        If ``folder`` holds any table already and ``overwrite`` is false, is not a folder,
+        or lies inside one of ``protect`` (the inputs).
+    WriteError
+        If a file cannot be written.
     """
     target = Path(folder)
+    check_target(target, overwrite, protect, folder=True)
     tables = _output_tables(chain)
     existing = [n for n in TABLE_FILES.values() if (target / n).exists()] if target.is_dir() else []
-    _refuse_input(target, protect)
-    if target.exists() and not target.is_dir():
-        raise OutputExistsError(f"{target} exists and is not a folder")
     if existing and not overwrite:
         raise OutputExistsError(
             f"{target} already holds {', '.join(existing)}; choose another folder or allow"
             " overwriting"
         )
-    target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".supplychain-", dir=target))
+    made = not target.exists()
     try:
+        target.mkdir(exist_ok=True)
+    except OSError as error:
+        raise WriteError(f"cannot write {target}: {error.strerror or error}") from None
+    try:
+        _write_tables(tables, target, existing)
+    except BaseException:
+        if made:  # a folder this call made, left empty by the failure: not left behind
+            with contextlib.suppress(OSError):
+                target.rmdir()
+        raise
+
+
+def _write_tables(tables: dict[str, pd.DataFrame], target: Path, existing: list[str]) -> None:
+    """Write the tables into a staging folder in ``target``, then move each into place."""
+    with staging_folder(target) as staging:
         written = []
         for table, frame in tables.items():
-            if frame.empty and table not in ("nodes", "edges", "impacts"):
+            name = TABLE_FILES[table]
+            if frame.empty and table not in ("nodes", "edges", "impacts") and name not in existing:
                 continue
-            frame.to_csv(staging / TABLE_FILES[table], index=False, lineterminator="\n")
-            written.append(TABLE_FILES[table])
-        for name in TABLE_FILES.values():
-            if name not in written:
-                (target / name).unlink(missing_ok=True)
+            text = csv_text(frame, spreadsheet=True)
+            try:
+                (staging / name).write_text(text, encoding="utf-8", newline="")
+            except OSError as error:
+                raise WriteError(f"cannot write {target / name}: {error.strerror}") from None
+            written.append(name)
         for name in written:
-            os.replace(staging / name, target / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            try:
+                os.replace(staging / name, target / name)
+            except OSError as error:
+                raise WriteError(f"cannot write {target / name}: {error.strerror}") from None
 
 
 def graph_document(chain: SupplyChain) -> dict:
@@ -485,12 +647,15 @@ def save_json(
     Raises
     ------
     OutputExistsError
-        If ``file`` exists and ``overwrite`` is false, or it is one of ``protect``.
+        If ``file`` exists and ``overwrite`` is false, is a folder, or lies inside one of
+        ``protect`` (the inputs).
+    WriteError
+        If it cannot be written (the target is then unchanged).
     """
     target = Path(file)
-    _check_target(target, overwrite, protect)
+    check_target(target, overwrite, protect)
     text = json.dumps(graph_document(chain), indent=1, ensure_ascii=False, allow_nan=False)
-    _atomic_write(target, lambda path: path.write_text(text + "\n", encoding="utf-8"))
+    atomic_write(target, lambda path: path.write_text(text + "\n", encoding="utf-8"))
 
 
 def export_graphml(
@@ -508,10 +673,13 @@ def export_graphml(
     Raises
     ------
     OutputExistsError
-        If ``file`` exists and ``overwrite`` is false, or it is one of ``protect``.
+        If ``file`` exists and ``overwrite`` is false, is a folder, or lies inside one of
+        ``protect`` (the inputs).
+    WriteError
+        If it cannot be written (the target is then unchanged).
     """
     target = Path(file)
-    _check_target(target, overwrite, protect)
+    check_target(target, overwrite, protect)
     graph = to_networkx(chain)
     flat = nx.DiGraph(name=chain.name)
     for node, attributes in graph.nodes(data=True):
@@ -521,7 +689,7 @@ def export_graphml(
         flat.add_node(node, **_graphml_values(values))
     for source, target_node, attributes in graph.edges(data=True):
         flat.add_edge(source, target_node, **_graphml_values(attributes))
-    _atomic_write(target, lambda path: nx.write_graphml(flat, path))
+    atomic_write(target, lambda path: nx.write_graphml(flat, path))
 
 
 def _graphml_values(attributes: dict) -> dict:

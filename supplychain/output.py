@@ -1,22 +1,106 @@
-"""Turning result tables into text: ``table`` for people, ``csv`` and ``json`` for pipelines.
+r"""Turning result tables into text: ``table`` for people, ``csv`` and ``json`` for pipelines.
 
 CSV and JSON keep every float at full precision (shortest exact form); the table form
 rounds for reading only.
+
+What is printed is data someone else opens, so it is made safe where it is read:
+
+* **tables and Markdown** (read on a terminal or rendered as a page): control characters,
+  terminal escape sequences and invisible or bidirectional format characters are shown as
+  escapes (``\x1b``, ``\u202e``) by :func:`terminal_safe`; in Markdown, link and image
+  syntax (``[``, ``]``) and HTML are inert too;
+* **CSV** (opened in spreadsheets): a text cell that starts as a formula would (``=``,
+  ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading ``'``, as OWASP
+  recommends, and is quoted (:func:`spreadsheet_safe`); a cell that starts with ``'``
+  before one of those gets one more, so :func:`from_spreadsheet_safe` gives back exactly
+  what was written: the graph tables read this way stay lossless;
+* **JSON** is the lossless route for everything: strings as they are, with C1 control
+  and bidirectional characters written as ``\u`` escapes (the same text once parsed).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
 
 from supplychain.problems import Problem, reading_order
 
-__all__ = ["FORMATS", "render_frame", "render_sections", "render_problems", "json_records"]
+__all__ = [
+    "FORMATS",
+    "render_frame",
+    "render_sections",
+    "render_problems",
+    "json_records",
+    "csv_text",
+    "terminal_safe",
+    "spreadsheet_safe",
+    "from_spreadsheet_safe",
+]
 
 FORMATS = ("table", "csv", "json", "markdown")
+
+
+# C0 and C1 controls, DEL, zero-width and bidirectional format characters, the BOM and
+# interlinear annotations, lone surrogates: what a terminal may act on or a reader not see.
+_UNSAFE_FOR_TERMINAL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069"
+    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
+_UNSAFE_IN_JSON = re.compile(
+    "[\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
+)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(text: str) -> str:
+    r"""``text`` with every character a terminal could act on, or a reader could not see,
+    written as an escape.
+
+    >>> terminal_safe("cobalt\x1b[31m red\u202e")
+    'cobalt\\x1b[31m red\\u202e'
+    """
+    return _UNSAFE_FOR_TERMINAL.sub(_escape, text)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED_START = frozenset("=+-@\t\r'")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell a spreadsheet will not run as a formula: a leading ``'`` before a cell
+    that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (OWASP's CSV
+    injection advice), and before one that starts with ``'`` and one of those, so that
+    :func:`from_spreadsheet_safe` undoes it exactly.
+
+    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("cobalt"), spreadsheet_safe("'=x")
+    ("'=HYPERLINK(1)", 'cobalt', "''=x")
+    """
+    if text.startswith(_FORMULA_START) or (text[:1] == "'" and text[1:2] in _ESCAPED_START):
+        return "'" + text
+    return text
+
+
+def from_spreadsheet_safe(text: str) -> str:
+    """What :func:`spreadsheet_safe` was given.
+
+    >>> all(from_spreadsheet_safe(spreadsheet_safe(t)) == t for t in ["=1", "'=1", "'a", "a"])
+    True
+    """
+    return text[1:] if text[:1] == "'" and text[1:2] in _ESCAPED_START else text
+
+
+def _json_text(document: object) -> str:
+    """JSON for standard output: C1 controls and bidirectional characters escaped."""
+    text = json.dumps(document, indent=1, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _json_ready(value: object) -> object:
@@ -50,7 +134,8 @@ def _readable(value: object, share: bool = False, whole: bool = False) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     text = str(value).replace("\n", " ")
-    return text if whole or len(text) <= _MAX_CELL else text[: _MAX_CELL - 3] + "..."
+    text = text if whole or len(text) <= _MAX_CELL else text[: _MAX_CELL - 3] + "..."
+    return terminal_safe(text)
 
 
 def _text_table(frame: pd.DataFrame) -> str:
@@ -59,7 +144,7 @@ def _text_table(frame: pd.DataFrame) -> str:
     (except a ``path``)."""
     if frame.empty:
         return "(none)"
-    cells = [[str(c) for c in frame.columns]]
+    cells = [[terminal_safe(str(c)) for c in frame.columns]]
     shares = [str(c).endswith("share") or c == "opacity" for c in frame.columns]
     whole = [c in _WHOLE for c in frame.columns]
     cells += [
@@ -79,36 +164,60 @@ def _text_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _csv_cell(text: str) -> str:
-    """Quote a cell as the csv module does by default (only where it must)."""
-    if any(mark in text for mark in ',"\n\r'):
+def _csv_cell(text: str, quote: bool = False) -> str:
+    """Quote a cell as the csv module does by default (only where it must), or always."""
+    if quote or any(mark in text for mark in ',"\n\r'):
         return '"' + text.replace('"', '""') + '"'
     return text
 
 
-def _csv_column(column: pd.Series) -> list[str]:
-    """The cells of one column: floats at full precision (``repr``), empty for missing."""
+def _csv_column(column: pd.Series, spreadsheet: bool) -> list[str]:
+    """The cells of one column: floats at full precision (``repr``), empty for missing;
+    text made :func:`spreadsheet_safe` if ``spreadsheet``."""
     if pd.api.types.is_float_dtype(column.dtype):
         return ["" if value != value else repr(value) for value in column.to_numpy().tolist()]
+    numeric = pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column)
     texts = column.astype(object).where(column.notna(), "").astype(str)
     codes, distinct = pd.factorize(texts, use_na_sentinel=False)
-    quoted = np.array([_csv_cell(text) for text in np.asarray(distinct, dtype=object)], object)
+    texts = np.asarray(distinct, dtype=object)
+    if spreadsheet and not numeric:  # a neutralised cell is also quoted, as OWASP advises
+        cells = [
+            _csv_cell(safe, safe != text) for text in texts for safe in [spreadsheet_safe(text)]
+        ]
+    else:
+        cells = [_csv_cell(text) for text in texts]
+    quoted = np.array(cells, dtype=object)
     return quoted[codes].tolist() if len(codes) else []
 
 
-def _csv_text(frame: pd.DataFrame) -> str:
-    """The frame as CSV, the same text as ``DataFrame.to_csv(index=False)`` writes, faster
-    (a result of millions of rows is written in seconds)."""
-    header = ",".join(_csv_cell(str(name)) for name in frame.columns)
-    columns = [_csv_column(frame[name]) for name in frame.columns]
+def csv_text(frame: pd.DataFrame, spreadsheet: bool = True) -> str:
+    """The frame as CSV (no index; newline line ends), written column at a time (a result
+    of millions of rows is written in seconds): floats at full precision, text cells
+    :func:`spreadsheet_safe` unless ``spreadsheet`` is false.
+
+    >>> print(csv_text(pd.DataFrame({"id": ["=1+1", "a,b"], "value": [0.1, -2.0]})), end="")
+    id,value
+    "'=1+1",0.1
+    "a,b",-2.0
+    """
+    names = [str(name) for name in frame.columns]
+    header = ",".join(
+        _csv_cell(spreadsheet_safe(name), spreadsheet_safe(name) != name)
+        if spreadsheet
+        else _csv_cell(name)
+        for name in names
+    )
+    columns = [_csv_column(frame[name], spreadsheet) for name in frame.columns]
     body = "\n".join(map(",".join, zip(*columns, strict=True))) if len(frame) else ""
     return header + "\n" + (body + "\n" if body else "")
 
 
 def _markdown_cell(text: str) -> str:
-    """A cell of a Markdown table: pipes escaped, line breaks as spaces, HTML inert."""
+    """A cell of a Markdown table: pipes escaped, line breaks as spaces, HTML, links and
+    images inert, terminal escapes shown."""
     text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("[", "\\[").replace("]", "\\]")
+    return terminal_safe(text.replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
@@ -136,9 +245,9 @@ def render_frame(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "markdown":
         return _markdown_table(frame) + "\n"
     if fmt == "csv":
-        return _csv_text(frame)
+        return csv_text(frame)
     if fmt == "json":
-        return json.dumps(json_records(frame), indent=1, ensure_ascii=False) + "\n"
+        return _json_text(json_records(frame)) + "\n"
     return _text_table(frame) + "\n"
 
 
@@ -147,7 +256,7 @@ def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
     or one CSV with a leading ``section`` column (csv)."""
     if fmt == "json":
         document = {title: json_records(frame) for title, frame in sections.items()}
-        return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+        return _json_text(document) + "\n"
     if fmt == "csv":
         frames = [f.assign(section=title) for title, f in sections.items() if not f.empty]
         whole = {  # columns that are whole numbers in every table keep that type
@@ -156,11 +265,16 @@ def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
         stacked = pd.concat(frames, ignore_index=True)
         stacked = stacked.astype({c: "Int64" for c in whole})
         columns = ["section"] + [c for c in stacked.columns if c != "section"]
-        return stacked[columns].to_csv(index=False, lineterminator="\n")
+        return csv_text(stacked[columns])
     if fmt == "markdown":
-        blocks = [f"### {title}\n\n{_markdown_table(frame)}" for title, frame in sections.items()]
+        blocks = [
+            f"### {_markdown_cell(title)}\n\n{_markdown_table(frame)}"
+            for title, frame in sections.items()
+        ]
         return "\n\n".join(blocks) + "\n"
-    blocks = [f"== {title} ==\n{_text_table(frame)}" for title, frame in sections.items()]
+    blocks = [
+        f"== {terminal_safe(title)} ==\n{_text_table(frame)}" for title, frame in sections.items()
+    ]
     return "\n\n".join(blocks) + "\n"
 
 
@@ -177,7 +291,8 @@ def render_problems(problems: list[Problem], limit: int = 20) -> str:
             hidden[key] = hidden.get(key, 0) + 1
             continue
         label = "ERROR  " if problem.is_error else "warning"
-        lines.append(f"{label} {problem.describe()}")
+        lines.append(f"{label} {terminal_safe(problem.describe())}")
     for (code, file), count in hidden.items():
-        lines.append(f"... and {count} more '{code}' problems in {file or 'the input'}")
+        where = terminal_safe(file) or "the input"
+        lines.append(f"... and {count} more '{code}' problems in {where}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.errors import OutputExistsError
-from supplychain.io import _atomic_write
+from supplychain.files import atomic_write, check_target
 from supplychain.model import SupplyChain
 from supplychain.propagate import category_position, node_position, solve_chain, totals
 from supplychain.schema import Kind
@@ -485,6 +485,15 @@ def render_page(data: dict) -> str:
     )
 
 
+def _starts_with_mark(path: Path) -> bool:
+    """Whether the file at ``path`` is a page this module wrote."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(PAGE_MARK)) == PAGE_MARK.encode()
+    except OSError:
+        return False
+
+
 def write_page(
     chain: SupplyChain,
     path: str | os.PathLike,
@@ -495,25 +504,24 @@ def write_page(
     """Render the page of ``chain`` into ``path`` and return it.
 
     A file that exists is replaced only if ``overwrite`` is true or it is a page this
-    function wrote (it starts with :data:`PAGE_MARK`); never inside ``protect`` (the input).
+    function wrote (it starts with :data:`PAGE_MARK`); never inside ``protect`` (the input),
+    never a folder, and only in a folder that exists.
 
     Raises
     ------
     OutputExistsError
         If ``path`` exists and may not be replaced, or lies in the input.
+    WriteError
+        If it cannot be written (the file is then unchanged).
     """
     target = Path(path)
-    for folder in protect:
-        folder = Path(folder).resolve()
-        if target.resolve() == folder or folder in target.resolve().parents:
-            raise OutputExistsError(f"{target} is inside the input {folder}; write elsewhere")
-    if target.exists():
-        ours = target.is_file() and target.read_bytes()[: len(PAGE_MARK)] == PAGE_MARK.encode()
-        if not (overwrite or ours):
-            raise OutputExistsError(
-                f"{target} exists and is not a supplychain page; choose another file or allow"
-                " overwriting"
-            )
+    ours = target.is_file() and _starts_with_mark(target)
+    check_target(target, True, protect)
+    if target.exists() and not (overwrite or ours):
+        raise OutputExistsError(
+            f"{target} exists and is not a supplychain page; choose another file or allow"
+            " overwriting"
+        )
     html = render_page(page_data(chain, **options))
-    _atomic_write(target, lambda path: path.write_text(html, encoding="utf-8"))
+    atomic_write(target, lambda path: path.write_text(html, encoding="utf-8"))
     return target

@@ -52,6 +52,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -88,9 +89,9 @@ class Plan:
         Position of every node in level order.
     bounds : ndarray of int
         Level ``l`` holds the rows ``bounds[l]:bounds[l + 1]`` in level order.
-    forward : list of scipy.sparse.csr_array
-        Per level, its rows of ``M^T`` in level order, forward edges only (their columns
-        are all in lower levels).
+    forward_edges : scipy.sparse.csr_array
+        ``M^T`` in level order, forward edges only (their columns are all in lower
+        levels); :attr:`forward` cuts it by level.
     back : scipy.sparse.csr_array
         ``M^T`` in level order, back edges only (including self-loops); empty if acyclic.
     transposed : scipy.sparse.csr_array
@@ -104,7 +105,7 @@ class Plan:
     order: np.ndarray
     inverse: np.ndarray
     bounds: np.ndarray
-    forward: list[sp.csr_array]
+    forward_edges: sp.csr_array
     back: sp.csr_array
     transposed: sp.csr_array
     labels: Sequence[str] | None = None
@@ -112,6 +113,17 @@ class Plan:
     @property
     def acyclic(self) -> bool:
         return self.back.nnz == 0
+
+    @property
+    def deep(self) -> bool:
+        """Too many levels for level sweeps to be quick (a long chain): solved directly."""
+        return len(self.bounds) - 1 > _LEVELS_FOR_DIRECT
+
+    @cached_property
+    def forward(self) -> list[sp.csr_array]:
+        """Per level, its rows of :attr:`forward_edges` (cut once, when first swept)."""
+        edges, bounds = self.forward_edges, self.bounds
+        return [edges[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
 
 
 def _out_edges(indptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
@@ -124,8 +136,16 @@ def _out_edges(indptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     return offsets + np.arange(counts.sum())
 
 
+_SMALL_FRONTIER = 64  # below this many nodes, a level is resolved in Python, not numpy
+
+
 def _levels(M: sp.csr_array) -> np.ndarray:
-    """Level of every node: Kahn's algorithm, releasing the least-blocked nodes at cycles."""
+    """Level of every node: Kahn's algorithm, releasing the least-blocked nodes at cycles.
+
+    Each level costs time in proportion to its own edges, not to the graph: wide levels
+    are resolved with numpy, narrow ones (a chain of 10^5 nodes has 10^5 levels of one
+    node) node by node, where a numpy call would cost more than the work.
+    """
     n = M.shape[0]
     rows = np.repeat(np.arange(n), np.diff(M.indptr))
     not_self = rows != M.indices
@@ -133,22 +153,62 @@ def _levels(M: sp.csr_array) -> np.ndarray:
     level = np.full(n, -1, dtype=np.int64)
     done = np.zeros(n, dtype=bool)
     frontier = np.flatnonzero(waiting == 0)
+    settled = 0
     current = 0
+    indptr, indices = M.indptr, M.indices
+    python_view = None  # the CSR arrays as lists, made the first time a level is narrow
     while True:
         if len(frontier) == 0:
-            remaining = np.flatnonzero(~done)
-            if len(remaining) == 0:
+            if settled == n:
                 return level
+            remaining = np.flatnonzero(~done)
             fewest = waiting[remaining].min()  # a cycle: release its least-blocked nodes
             frontier = remaining[waiting[remaining] == fewest]
+        if len(frontier) < _SMALL_FRONTIER:
+            if python_view is None:
+                python_view = (indptr.tolist(), indices.tolist())
+            frontier, current, settled = _narrow_levels(
+                frontier.tolist(), current, settled, python_view, waiting, done, level
+            )
+            continue
         level[frontier] = current
         done[frontier] = True
-        consumers = M.indices[_out_edges(M.indptr, frontier)]
-        consumers = consumers[~done[consumers]]
-        resolved = np.bincount(consumers, minlength=n)
-        waiting -= resolved
-        frontier = np.flatnonzero((resolved > 0) & (waiting == 0) & ~done)
+        settled += len(frontier)
         current += 1
+        consumers = indices[_out_edges(indptr, frontier)]
+        consumers = consumers[~done[consumers]]
+        touched, resolved = np.unique(consumers, return_counts=True)
+        waiting[touched] -= resolved
+        frontier = touched[waiting[touched] == 0]
+
+
+def _narrow_levels(
+    frontier: list[int],
+    current: int,
+    settled: int,
+    csr: tuple[list[int], list[int]],
+    waiting: np.ndarray,
+    done: np.ndarray,
+    level: np.ndarray,
+) -> tuple[np.ndarray, int, int]:
+    """Kahn's levels node by node while they stay narrow (in place on ``waiting``,
+    ``done``, ``level``); return the next frontier, level and count of settled nodes."""
+    pointers, targets = csr
+    while frontier and len(frontier) < _SMALL_FRONTIER:
+        following = []
+        for node in frontier:
+            level[node] = current
+            done[node] = True
+        for node in frontier:
+            for consumer in targets[pointers[node] : pointers[node + 1]]:
+                if not done[consumer]:
+                    waiting[consumer] -= 1
+                    if waiting[consumer] == 0:
+                        following.append(consumer)
+        settled += len(frontier)
+        current += 1
+        frontier = following
+    return np.array(frontier, dtype=np.int64), current, settled
 
 
 def plan(
@@ -192,7 +252,7 @@ def plan(
         order=order,
         inverse=inverse,
         bounds=bounds,
-        forward=[forward_t[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)],
+        forward_edges=forward_t,
         back=_rows_where(in_order, row, ~forward),
         transposed=transposed,
         labels=labels,
@@ -239,7 +299,7 @@ def solve(p: Plan, R: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> np.nd
     R = np.asarray(R, dtype=float)
     flat = R.ndim == 1
     R2 = R.reshape(p.n, -1)
-    deep = len(p.bounds) - 1 > _LEVELS_FOR_DIRECT
+    deep = p.deep
     with np.errstate(over="ignore", invalid="ignore"):  # refused by name below
         if p.acyclic:
             Y = _triangular(p, R2) if deep else _sweep(p, R2[p.order])[p.inverse]

@@ -386,11 +386,17 @@ def draw(params: Parameters, samples: int, rng: np.random.Generator) -> np.ndarr
 
 def _draws(params: Parameters, seed: int, start: int, size: int) -> np.ndarray:
     """Draws of samples ``start .. start + size - 1`` (``start`` a multiple of the block)."""
-    blocks = [
-        draw(params, DRAW_BLOCK, np.random.default_rng([seed, first // DRAW_BLOCK]))
-        for first in range(start, start + size, DRAW_BLOCK)
-    ]
-    return np.concatenate(blocks, axis=1)[:, :size]  # whole blocks: a shorter run is a prefix
+    with np.errstate(over="ignore", invalid="ignore"):  # refused by name below
+        blocks = [
+            draw(params, DRAW_BLOCK, np.random.default_rng([seed, first // DRAW_BLOCK]))
+            for first in range(start, start + size, DRAW_BLOCK)
+        ]
+    drawn = np.concatenate(blocks, axis=1)[:, :size]  # whole blocks: a shorter run is a prefix
+    beyond = ~np.isfinite(drawn).all(axis=1)
+    if beyond.any():
+        names = params.table["parameter"].to_numpy()[beyond].tolist()
+        raise NumericRangeError(names, " in some draws of these parameters")
+    return drawn
 
 
 # ------------------------------------------------------------------------- propagation
@@ -657,8 +663,8 @@ def uncertainty_summary(
         :func:`supplychain.propagate.totals`), for the rows that ``totals`` lists.
     """
     base = totals(mc.chain if solution is None else solution).set_index(["node", "category"])
-    n, k, _ = mc.results.shape
-    flat = mc.results.reshape(n * k, -1)
+    n, k, samples = mc.results.shape
+    flat = mc.results.reshape(n * k, samples)  # not -1: a graph may have no category
     names = [f"p{q:g}" for q in percentiles]
     frame = pd.DataFrame(
         {

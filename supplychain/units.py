@@ -8,7 +8,11 @@ only if their qualifiers agree, and a unit without a qualifier converts to one w
 
 Units of different dimensions never convert: ``item`` is not ``query``, ``kg`` is not
 ``kWh``. The table is deliberately explicit (no guessing of prefixes); add a row to
-``_UNITS`` to teach it a new unit.
+``_UNITS`` to teach it a new unit. Symbols are case-sensitive, as SI prefixes are (``mWh``
+is a milliwatt-hour, ``MWh`` a megawatt-hour): a spelling that matches a symbol only in
+another case (``KWH``, ``mwh``) is refused with the symbols it could mean, never guessed.
+Only units written as words (``hour``, ``Queries``, ``Item``) match in any case. The number
+before a unit follows the rule of amounts: a decimal point, no thousands separator.
 
 Examples
 --------
@@ -23,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,6 +42,7 @@ _UNITS: dict[str, tuple[str, float]] = {
     # mass
     "kg": ("mass", 1.0),
     "g": ("mass", 1e-3),
+    "Mg": ("mass", 1e3),  # megagram, a tonne
     "mg": ("mass", 1e-6),
     "ug": ("mass", 1e-9),
     "µg": ("mass", 1e-9),
@@ -44,13 +50,18 @@ _UNITS: dict[str, tuple[str, float]] = {
     "tonne": ("mass", 1e3),
     "tonnes": ("mass", 1e3),
     "metric ton": ("mass", 1e3),
+    "kt": ("mass", 1e6),
+    "Mt": ("mass", 1e9),
     "lb": ("mass", 0.45359237),
     # energy
+    "mJ": ("energy", 1e-3),
     "J": ("energy", 1.0),
     "kJ": ("energy", 1e3),
     "MJ": ("energy", 1e6),
     "GJ": ("energy", 1e9),
     "TJ": ("energy", 1e12),
+    "PJ": ("energy", 1e15),
+    "mWh": ("energy", 3.6),
     "Wh": ("energy", 3.6e3),
     "kWh": ("energy", 3.6e6),
     "MWh": ("energy", 3.6e9),
@@ -119,10 +130,18 @@ _UNITS: dict[str, tuple[str, float]] = {
     "TB": ("data", 1e12),
 }
 
-# Lower-case spellings that are unambiguous (kwh, KG, mwh ...): built once, on first use.
+# Units written as words, matched in any case (``Hours``, ``QUERIES``); every other symbol
+# is matched exactly, since the case of a prefix is its meaning (m milli, M mega).
+_WORDS = frozenset(
+    {"tonne", "tonnes", "metric ton", "hour", "hours", "day", "days", "year", "years"}
+    | {"item", "items", "piece", "pieces", "unit", "units", "query", "queries"}
+    | {"request", "requests", "inference", "inferences"}
+)
 _QUALIFIER_ALIASES = {"co2eq": "co2e", "co2equivalent": "co2e", "sbeq": "sb-eq"}
-_NUMBER = r"(?:\d[\d,_]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_TERM = re.compile(rf"^\s*(?P<number>{_NUMBER})?\s*(?P<rest>.*?)\s*$")
+# What may be meant as a number: digits with any separators, checked strictly after.
+_NUMBER_LIKE = r"(?:[\d.][\d.,_']*(?:[eE][+-]?\d+)?)"
+_NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_TERM = re.compile(rf"^\s*(?P<number>{_NUMBER_LIKE})?\s*(?P<rest>.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -146,11 +165,12 @@ def known_units() -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _lower_case_index() -> dict[str, str]:
+def _lower_case_index() -> dict[str, list[str]]:
+    """Symbols by their lower-case spelling (``mwh`` -> ``['mWh', 'MWh']``)."""
     by_lower: dict[str, list[str]] = {}
     for symbol in _UNITS:
         by_lower.setdefault(symbol.lower(), []).append(symbol)
-    return {low: symbols[0] for low, symbols in by_lower.items() if len(symbols) == 1}
+    return by_lower
 
 
 def _normalise_qualifier(text: str) -> str:
@@ -159,16 +179,47 @@ def _normalise_qualifier(text: str) -> str:
     return _QUALIFIER_ALIASES.get(key, key)
 
 
-def _lookup_symbol(words: str) -> tuple[str, str] | None:
-    """Split ``words`` into (table symbol, qualifier) by the longest known leading symbol."""
+def _lookup_symbol(words: str, whole: str) -> tuple[str, str] | None:
+    """Split ``words`` into (table symbol, qualifier) by the longest known leading symbol.
+
+    Raises UnitError for a symbol written in the wrong case (``KWH``), naming what it
+    could mean.
+    """
     tokens = words.split()
     lower_index = _lower_case_index()
     for cut in range(len(tokens), 0, -1):
         head = " ".join(tokens[:cut])
-        symbol = head if head in _UNITS else lower_index.get(head.lower())
-        if symbol is not None:
-            return symbol, " ".join(tokens[cut:])
+        if head in _UNITS:
+            return head, " ".join(tokens[cut:])
+        candidates = lower_index.get(head.lower(), [])
+        words_only = [symbol for symbol in candidates if symbol in _WORDS]
+        if words_only:
+            return words_only[0], " ".join(tokens[cut:])
+        if candidates:
+            options = " or ".join(repr(symbol) for symbol in candidates)
+            raise UnitError(
+                f"unit {whole!r}: {head!r} is not a unit symbol; symbols are case-sensitive"
+                f" (m is milli, M mega, k kilo, G giga): did you mean {options}?"
+            )
     return None
+
+
+def _multiple(number_text: str, whole: str) -> float:
+    """The number a unit starts with (``1000 queries``), by the rule of amounts."""
+    if not _NUMBER.fullmatch(number_text):
+        raise UnitError(
+            f"unit {whole!r} has a number {number_text!r} that is not a plain number"
+            " (use a decimal point, no thousands separator: '1.5 g', '1000 queries')"
+        )
+    multiple = float(number_text)
+    if not math.isfinite(multiple):
+        raise UnitError(
+            f"unit {whole!r} has a number beyond the range of floating-point numbers"
+            " (about 1.8e308)"
+        )
+    if not multiple > 0:
+        raise UnitError(f"unit {whole!r} has a number that is not positive")
+    return multiple
 
 
 def _parse_term(text: str, whole: str) -> Unit:
@@ -177,7 +228,7 @@ def _parse_term(text: str, whole: str) -> Unit:
     number_text = match.group("number") if match else None
     if not rest:
         raise UnitError(f"unit {whole!r} has no unit symbol")
-    found = _lookup_symbol(rest)
+    found = _lookup_symbol(rest, whole)
     if found is None:
         close = difflib.get_close_matches(rest, known_units(), n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
@@ -187,11 +238,12 @@ def _parse_term(text: str, whole: str) -> Unit:
         )
     symbol, qualifier = found
     dimension, size = _UNITS[symbol]
-    multiple = 1.0
-    if number_text is not None:
-        multiple = float(number_text.replace(",", "").replace("_", ""))
-        if not multiple > 0:
-            raise UnitError(f"unit {whole!r} has a number that is not positive")
+    multiple = 1.0 if number_text is None else _multiple(number_text, whole)
+    if not math.isfinite(size * multiple) or size * multiple == 0:
+        raise UnitError(
+            f"unit {whole!r} is beyond the range of floating-point numbers (about 1e-308 to"
+            " 1.8e308 of its base unit)"
+        )
     return Unit(whole, dimension, size * multiple, _normalise_qualifier(qualifier))
 
 

@@ -18,6 +18,7 @@ sources.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -117,6 +118,63 @@ def _duplicates(
                 " -> ".join(str(part) for part in key),
             )
         )
+
+
+def _invisible(text: str) -> list[str]:
+    """The characters of ``text`` that show nothing or turn the text around (zero-width
+    spaces, joiners, direction marks and overrides: Unicode's format characters)."""
+    return [char for char in text if unicodedata.category(char) == "Cf"]
+
+
+def _lookalike_key(text: str) -> str:
+    """What an id looks like on screen: compatibility normal form, format characters gone."""
+    return "".join(
+        c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf"
+    )
+
+
+def _lookalike_ids(found: TableProblems, ids: pd.Series, what: str) -> None:
+    """Warn where an id holds invisible characters, or looks the same as another id while
+    being another text (``é`` composed and decomposed). Only ids beyond ASCII can: they
+    are found first, with one vectorised test."""
+    beyond_ascii = ~ids.str.isascii()
+    if not beyond_ascii.any():
+        return
+    candidates = ids[beyond_ascii]
+    hidden = candidates.map(lambda value: ", ".join(f"U+{ord(c):04X}" for c in _invisible(value)))
+    found.each(
+        hidden != "",
+        candidates,
+        "id",
+        lambda value: (
+            f"{what} holds characters that show nothing or turn the text around"
+            f" ({', '.join(f'U+{ord(c):04X}' for c in _invisible(value))}): it may look like"
+            " another id but is not"
+        ),
+        "invisible-character",
+        Severity.WARNING,
+    )
+    keys = candidates.map(_lookalike_key)
+    first_of = {value: row for row, value in ids[::-1].items()}  # first row of each id
+    seen: dict[str, str] = {}
+    for row, (value, key) in enumerate(zip(candidates, keys, strict=True)):
+        other = key if key != value and key in first_of else seen.get(key)
+        if other is not None and other != value:
+            found.problems.append(
+                Problem(
+                    Severity.WARNING,
+                    "lookalike-id",
+                    f"{what} looks the same as {other!r} ({found.where(first_of[other])}) but is"
+                    " another text (Unicode normal form or invisible characters): references"
+                    " to one do not reach the other",
+                    found.file,
+                    found.table,
+                    int(candidates.index[row]),
+                    "id",
+                    value,
+                )
+            )
+        seen.setdefault(key, value)
 
 
 def _split_citations(text: str) -> list[str]:
@@ -347,6 +405,8 @@ def check_graph(
     _duplicates(founds["social"], social, ["node", "indicator"], "social risk", "duplicate-social")
     _duplicates(founds["sources"], sources, ["id"], "source id", "duplicate-source")
     _duplicates(founds["categories"], categories, ["id"], "category id", "duplicate-category")
+    _lookalike_ids(founds["nodes"], nodes["id"], "node id")
+    _lookalike_ids(founds["sources"], sources["id"], "source id")
 
     all_categories = _merge_categories(founds["categories"], categories, builtin_categories)
     category_unit = all_categories.drop_duplicates("id").set_index("id")["unit"]
@@ -397,6 +457,22 @@ def check_graph(
         "the impact",
     )
     impacts["converted_value"] = impacts["value"] * impact_factor
+    for table, column, converted, factor in (
+        ("edges", "amount", "converted_amount", edge_factor),
+        ("impacts", "value", "converted_value", impact_factor),
+    ):
+        frame = tables[table]
+        finite = np.isfinite(frame[column]) & np.isfinite(factor)  # else reported already
+        overflow = finite & ~np.isfinite(frame[converted])
+        found_in = founds[table]
+        found_in.each(
+            overflow,
+            raw_tables[table].get(column, frame[column].astype(str)),
+            column,
+            f"beyond the range of floating-point numbers (about 1.8e308) once converted from"
+            f" its unit to the {'supplier' if table == 'edges' else 'category'}'s",
+            "out-of-range",
+        )
     for table, column in (("edges", "amount"), ("impacts", "value")):
         as_written = raw_tables[table].get(column, pd.Series(dtype=str))
         _bounds_warnings(founds[table], tables[table], column, as_written)

@@ -3,9 +3,11 @@
 import csv
 import hashlib
 import json
+import os
 import re
 import shutil
 import string
+from pathlib import Path
 
 import pytest
 from conftest import PROJECT
@@ -21,12 +23,84 @@ with open(CORPUS / "EXPECTED.csv", encoding="utf-8") as handle:
 
 
 SOLVING_REFUSED = {"divergent-loop", "overflowing-totals", "overflowing-loop"}
+COMMANDS = [
+    ["validate"],
+    ["impacts"],
+    ["report"],
+    ["audit"],
+    ["uncertainty", "--samples", "20"],
+    ["viz", "--samples", "20"],
+]
 
 
-@pytest.mark.parametrize("entry", EXPECTED, ids=[e["entry"] for e in EXPECTED])
-@pytest.mark.parametrize("command", [["validate"], ["impacts"], ["report", "--no-page"], ["audit"]])
-def test_every_command_on_the_corpus(capsys, entry, command):
-    path = CORPUS / entry["entry"]
+def _generated(tmp_path: Path) -> dict[str, Path]:
+    """Corpus entries that git cannot hold or should not: a FIFO, links to a device and to
+    nothing, files too large to ship. Each is a copy of ``milliwatt-hours`` with one file
+    replaced."""
+
+    def graph(name: str, table: str, make) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(CORPUS / "milliwatt-hours", folder)
+        (folder / table).unlink()
+        make(folder / table)
+        return folder
+
+    return {
+        "nodes-as-a-fifo": graph("fifo", "nodes.csv", os.mkfifo),
+        "nodes-linked-to-dev-zero": graph("zero", "nodes.csv", lambda p: p.symlink_to("/dev/zero")),
+        "impacts-linked-to-nothing": graph(
+            "dangling", "impacts.csv", lambda p: p.symlink_to(p.parent / "gone.csv")
+        ),
+        "a-line-of-3-mb": graph(
+            "long",
+            "edges.csv",
+            lambda p: p.write_text(
+                "source,target,amount,note\npower,chip,1," + "x" * 3_000_000 + "\n"
+            ),
+        ),
+        "a-million-columns": graph(
+            "wide",
+            "edges.csv",
+            lambda p: p.write_text(
+                ",".join(["source", "target", "amount", *"c" * 999_997]) + "\npower,chip,1\n"
+            ),
+        ),
+    }
+
+
+GENERATED = {  # entry: (exit code, message)
+    "nodes-as-a-fifo": (1, "nodes.csv: not read: not a regular file but a named pipe (FIFO)"),
+    "nodes-linked-to-dev-zero": (1, "nodes.csv: not read: not a regular file but a device"),
+    "impacts-linked-to-nothing": (1, "impacts.csv: not read: a symbolic link to"),
+    "a-line-of-3-mb": (1, "line 2 is 3,000,013 bytes long, more than the 1,048,576"),
+    "a-million-columns": (1, "line 1 is 2,000,014 bytes long"),
+}
+
+
+def _every_file(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        *EXPECTED,
+        *(
+            {"entry": e, "exit_code": str(c), "message": m, "generated": True}
+            for e, (c, m) in GENERATED.items()
+        ),
+    ],
+    ids=[*(e["entry"] for e in EXPECTED), *GENERATED],
+)
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_every_command_on_the_corpus(capsys, tmp_path, entry, command):
+    """Each entry gives its exit code and message in every command, and writes nothing but
+    the page asked for, in the current folder (``tmp_path``), whatever the graph's name."""
+    if entry.get("generated"):
+        path = _generated(tmp_path / "input")[entry["entry"]]
+    else:
+        path = CORPUS / entry["entry"]
+    before = _every_file(tmp_path)
     code, out, err = run(capsys, command[0], path, *command[1:])
     expected = int(entry["exit_code"])
     if command == ["validate"] and entry["entry"] in SOLVING_REFUSED:
@@ -35,6 +109,20 @@ def test_every_command_on_the_corpus(capsys, entry, command):
     if code == 1:
         shown = out + err if command == ["validate"] else err
         assert entry["message"] in shown
+    written = _every_file(tmp_path) - before
+    assert all("/" not in name and name.endswith(".html") for name in written), written
+    assert len(written) <= (command[0] in ("report", "viz") and code == 0)
+
+
+def test_a_page_named_by_data_stays_in_the_current_folder(capsys, tmp_path):
+    """A JSON graph's name decides the page's file name only: sanitised, here."""
+    for entry, page in (
+        ("page-name-escapes.json", "tmp_escaped_x_y.html"),
+        ("absolute-page-name.json", "tmp_absolute-page.html"),
+    ):
+        assert run(capsys, "viz", CORPUS / entry, "--samples", "0")[0] == 0
+        assert (tmp_path / page).is_file()
+    assert not Path("/tmp/escaped").exists() and not Path("/tmp/absolute-page.html").exists()
 
 
 HOSTILE_GRAPH = CORPUS / "valid-hostile-names"

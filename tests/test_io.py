@@ -159,12 +159,21 @@ def test_a_folder_holding_tables_is_not_overwritten(minimal_graph, tmp_path):
     assert (minimal_graph / "nodes.csv").read_bytes() == before
 
 
-def test_overwriting_a_folder_removes_stale_tables(tricky_graph, minimal_graph, tmp_path):
+def test_overwriting_a_folder_leaves_no_stale_table_and_deletes_nothing(
+    tricky_graph, minimal_graph, tmp_path
+):
     target = tmp_path / "out"
     save_csv(load(tricky_graph), target)
+    before = list(target.iterdir())
+    (target / "notes.txt").write_text("mine")
     assert (target / "social.csv").exists()
     save_csv(load(minimal_graph), target, overwrite=True)
-    assert not (target / "social.csv").exists()
+    # the table the new graph has no rows of is replaced by an empty one, not deleted
+    assert (target / "social.csv").read_text().splitlines() == [
+        "node,indicator,level,transparency,source,note"
+    ]
+    assert (target / "notes.txt").read_text() == "mine"
+    assert {p.name for p in target.iterdir()} == {p.name for p in before} | {"notes.txt"}
     assert_same_graph(load(minimal_graph), load(target))
 
 

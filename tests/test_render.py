@@ -144,7 +144,7 @@ def test_write_page_never_overwrites_what_is_not_a_page(tmp_path):
     write_page(load("example"), own, samples=0)
     write_page(load("example"), own, samples=0)  # a page of ours may be replaced
     assert own.read_text().startswith(PAGE_MARK)
-    with pytest.raises(OutputExistsError, match="inside the input"):
+    with pytest.raises(OutputExistsError, match="onto the graph being read"):
         write_page(
             load("example"),
             PROJECT / "graphs" / "example" / "x.html",

@@ -21,10 +21,15 @@ from supplychain.units import _UNITS, conversion_factor, parse_unit, rate_factor
         ("h", "s", 3600),
         ("year", "h", 8760),
         ("1000 queries", "query", 1000),
-        ("1,000 queries", "query", 1000),
+        ("1e3 queries", "query", 1000),
+        ("1000 Queries", "query", 1000),
         ("query", "1000 queries", 1e-3),
         ("kg CO2e", "g CO2e", 1000),
-        ("KWH", "kWh", 1),
+        ("mWh", "kWh", 1e-6),
+        ("mJ", "J", 1e-3),
+        ("Mg", "kg", 1e3),
+        ("Mt", "t", 1e6),
+        ("Hours", "h", 1),
         ("m2*a", "m2a", 1),
         ("pcs", "item", 1),
     ],
@@ -94,3 +99,47 @@ def _same_dimension_pairs():
 @pytest.mark.parametrize(("a", "b"), list(_same_dimension_pairs()))
 def test_conversion_there_and_back_is_one(a, b):
     assert conversion_factor(a, b) * conversion_factor(b, a) == pytest.approx(1, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("mwh", "'mWh' or 'MWh'"),
+        ("KWH", "'kWh'"),
+        ("kwh", "'kWh'"),
+        ("mj", "'mJ' or 'MJ'"),
+        ("MG", "'Mg' or 'mg'"),
+        ("mb", "'MB'"),
+        ("15000 mwh", "'mWh' or 'MWh'"),
+        ("KG CO2e", "'kg'"),
+    ],
+)
+def test_a_symbol_in_another_case_is_refused_never_guessed(text, meant):
+    """SI prefixes are case-sensitive: 'mwh' could be milli or mega, and 'KWH' is no
+    symbol; each is refused with what it could mean."""
+    with pytest.raises(UnitError, match=f"case-sensitive.*did you mean {meant}"):
+        parse_unit(text)
+
+
+def test_prefixes_keep_their_case():
+    assert conversion_factor("15000 mWh", "kWh") == pytest.approx(0.015, rel=1e-15)
+    assert conversion_factor("MWh", "kWh") == 1000
+    assert conversion_factor("mJ", "MJ") == pytest.approx(1e-9, rel=1e-15)
+    assert conversion_factor("Mg", "mg") == pytest.approx(1e9, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("1,5 g", "no thousands separator"),
+        ("1,000 queries", "no thousands separator"),
+        ("1_000 g", "no thousands separator"),
+        ("1.000.000 g", "no thousands separator"),
+        ("1e400 g", "beyond the range of floating-point numbers"),
+        ("1e300 TWh", "beyond the range of floating-point numbers"),
+        ("1e-400 g", "not positive"),
+    ],
+)
+def test_the_number_of_a_unit_follows_the_rule_of_amounts(text, words):
+    with pytest.raises(UnitError, match=words):
+        parse_unit(text)

@@ -1,11 +1,14 @@
 """Benchmark: every command of the command line on a generated 10^5-node graph.
 
-Writes the graph of ``bench_propagation.generate_graph`` (10^5 nodes, 5 x 10^5 edges, three
-categories) as CSV tables, runs each command in a fresh process pinned to one core, and
-prints its wall time and peak memory (``ru_maxrss`` of the process: Python, the imports,
-the graph and the work). Run from the project root::
+Writes a generated graph as CSV tables, runs each command in a fresh process pinned to one
+core, and prints its wall time and peak memory (``ru_maxrss`` of the process: Python, the
+imports, the graph and the work). Two shapes: ``layered`` (``bench_propagation.
+generate_graph``: 10^5 nodes, 5 x 10^5 edges in five wide layers, three categories) and
+``chain`` (``generate_chain``: 10^5 nodes in one line, 10^5 levels deep). Run from the
+project root::
 
-    PYTHONPATH=. python3 tests/benchmarks/bench_cli.py            # about 2 minutes
+    PYTHONPATH=. python3 tests/benchmarks/bench_cli.py                  # about 2 minutes
+    PYTHONPATH=. python3 tests/benchmarks/bench_cli.py --shape chain
     PYTHONPATH=. python3 tests/benchmarks/bench_cli.py --nodes 10000
 """
 
@@ -20,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_propagation import generate_graph  # noqa: E402
+from bench_propagation import generate_chain, generate_graph  # noqa: E402
 
 
 def timed(argv: list[str]) -> tuple[float, float, int]:
@@ -44,15 +47,17 @@ def timed(argv: list[str]) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=100_000)
+    parser.add_argument("--shape", choices=("layered", "chain"), default="layered")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "graph"
-        graph = generate_graph(args.nodes, seed=0)
+        make = generate_graph if args.shape == "layered" else generate_chain
+        graph = make(args.nodes, seed=0)
         graph.write_csv(folder)
         ids = graph.node_ids
-        service = str(ids[graph.kinds == "service"][0])
-        device = str(ids[graph.kinds == "device"][0])
-        print(f"{graph.n_nodes} nodes, {graph.n_edges} edges; one core; one run each")
+        service = str(ids[graph.kinds == "service"][-1])
+        device = str(ids[graph.kinds == "device"][-1])
+        print(f"{args.shape}: {graph.n_nodes} nodes, {graph.n_edges} edges; one core; one run each")
         print(f"{'command':<62} {'time':>8} {'peak':>9}")
         page = str(Path(scratch) / "page.html")
         for argv in (

@@ -282,6 +282,35 @@ def generate_graph(
     )
 
 
+def generate_chain(n_nodes: int, seed: int = 0) -> GeneratedGraph:
+    """A supply chain as deep as it is long: node ``i`` takes 0.9 .. 1.1 units of node
+    ``i - 1`` and nothing else, so it has ``n_nodes`` levels of one node each (the kinds
+    follow the layers' shares, upstream to downstream). Every node has a direct impact in
+    every category. The opposite of :func:`generate_graph`: depth, not width.
+    """
+    rng = np.random.default_rng(seed)
+    sizes = _layer_sizes(n_nodes)
+    kinds = np.repeat(np.array([kind for kind, *_ in LAYERS], dtype=object), sizes)
+    units = np.repeat(np.array([unit for _, unit, _ in LAYERS], dtype=object), sizes)
+    node_ids = (pd.Series(kinds) + "-" + pd.Series(np.arange(n_nodes)).astype(str)).to_numpy()
+    supplier = np.arange(n_nodes - 1)
+    impact_node = np.repeat(np.arange(n_nodes), len(CATEGORIES))
+    return GeneratedGraph(
+        node_ids=node_ids,
+        kinds=kinds,
+        units=units,
+        supplier=supplier,
+        consumer=supplier + 1,
+        amount=rng.uniform(0.9, 1.1, n_nodes - 1),
+        edge_level=rng.choice(len(LEVELS), n_nodes - 1, p=LEVEL_SHARES).astype(np.int8),
+        impact_node=impact_node,
+        impact_category=np.tile(np.arange(len(CATEGORIES)), n_nodes),
+        impact_value=rng.uniform(0.1, 5.0, len(impact_node)),
+        impact_level=rng.choice(len(LEVELS), len(impact_node), p=LEVEL_SHARES).astype(np.int8),
+        back_edges=0,
+    )
+
+
 # ------------------------------------------------------------------- the alternatives
 
 
