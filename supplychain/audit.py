@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.build import LEVELS
-from supplychain.mixes import cited_ids
+from supplychain.mixes import cited_ids, per_citation
 from supplychain.model import SupplyChain
 from supplychain.propagate import (
     Solution,
@@ -54,7 +54,7 @@ from supplychain.propagate import (
 )
 from supplychain.social import _mine_kg, mined_mass
 from supplychain.solver import solve
-from supplychain.trace import _requirement_vector, main_category
+from supplychain.trace import main_category, requirement_vector, requirement_vectors
 from supplychain.uncertainty import (
     DEFAULT_SEED,
     monte_carlo,
@@ -220,12 +220,16 @@ def _gaps(
     category: str,
     variance: pd.Series | None,
     top: int | None = None,
+    kinds: dict[str, str] | None = None,
+    levels: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """The undisclosed edges and direct impacts upstream of ``node``, ranked; the first
-    ``top`` of them (all if None). Vectorised over the whole graph, texts for the kept."""
+    ``top`` of them (all if None). Vectorised over the whole graph, texts for the kept.
+    ``kinds``, ``levels``: each node's kind and transparency by id (made once by the
+    caller of many nodes)."""
     chain, m = solution.chain, solution.matrices
     c = category_position(solution, category)
-    x = _requirement_vector(solution, node)
+    x = requirement_vector(solution, node)
     total = solution.H[node_position(solution, node), c]
     flow = x[m.edge_consumer] * m.edge_amount
     edge_share = flow * solution.H[m.edge_supplier, c] / total if total > 0 else flow * np.nan
@@ -237,137 +241,176 @@ def _gaps(
         (own_share[m.impact_node[impact_rows]] > 0) & (m.impact_level[impact_rows] > 0)
     ]
     shares = np.r_[edge_share[edge_rows], own_share[m.impact_node[impact_rows]]]
-    names = (
-        np.r_[
-            (
-                chain.edges["source"].to_numpy(object)[edge_rows]
-                + " -> "
-                + chain.edges["target"].to_numpy(object)[edge_rows]
-            ),
-            chain.impacts["node"].to_numpy(object)[impact_rows] + f": {category}",
-        ]
-        if len(edge_rows) + len(impact_rows)
-        else np.array([], dtype=object)
+    sources, targets = (
+        chain.edges["source"].to_numpy(object),
+        chain.edges["target"].to_numpy(object),
     )
-    spread = (
-        pd.Series(names).map(variance).to_numpy(dtype=float)
-        if variance is not None
-        else np.full(len(names), np.nan)
-    )
-    if variance is not None:
+    impact_nodes = chain.impacts["node"].to_numpy(object)
+
+    def names_of(positions: np.ndarray) -> np.ndarray:
+        """Names of the gaps at ``positions`` (edges first, then impacts)."""
+        edge_part, impact_part = (
+            positions[positions < len(edge_rows)],
+            positions[positions >= len(edge_rows)],
+        )
+        named = np.empty(len(positions), dtype=object)
+        e, i = edge_rows[edge_part], impact_rows[impact_part - len(edge_rows)]
+        named[positions < len(edge_rows)] = sources[e] + " -> " + targets[e]
+        named[positions >= len(edge_rows)] = impact_nodes[i] + f": {category}"
+        return named
+
+    everything = np.arange(len(shares))
+    if variance is not None:  # ranked by the spread first: every gap's name is needed
+        spread = pd.Series(names_of(everything)).map(variance).to_numpy(dtype=float)
         order = np.lexsort((-np.nan_to_num(shares), -np.nan_to_num(spread, nan=-1.0)))
     else:
+        spread = np.full(len(shares), np.nan)
         order = np.argsort(-np.nan_to_num(shares), kind="stable")
     if top:
         order = order[:top]
-    kinds = chain.nodes.set_index("id")["kind"]
-    levels = chain.nodes.set_index("id")["transparency"]
+    names = np.empty(len(shares), dtype=object)
+    names[order] = names_of(order)
+    if kinds is None or levels is None:
+        kinds = dict(zip(chain.nodes["id"], chain.nodes["kind"], strict=True))
+        levels = dict(zip(chain.nodes["id"], chain.nodes["transparency"], strict=True))
     n_edges = len(edge_rows)
-    rows = []
-    for rank, k in enumerate(order, start=1):
-        if k < n_edges:
-            e = edge_rows[k]
-            source, target = chain.edges["source"].iat[e], chain.edges["target"].iat[e]
-            kind = _kind_of_gap(kinds, levels, source, target)
-            transparency, cited = (
-                chain.edges["transparency"].iat[e],
-                chain.edges["source_ref"].iat[e],
-            )
-        else:
-            i = impact_rows[k - n_edges]
-            source, target, kind = chain.impacts["node"].iat[i], "", "impact"
-            transparency, cited = (
-                chain.impacts["transparency"].iat[i],
-                chain.impacts["source"].iat[i],
-            )
-        rows.append(
-            {
-                "node": node,
-                "rank": rank,
-                "gap": names[k],
-                "kind": kind,
-                "transparency": transparency,
-                "category": category,
-                "share": shares[k],
-                "variance_share": spread[k],
-                "close_with": _close_with(kind, source, target, kinds, category),
-                "source": cited,
-            }
-        )
-    return pd.DataFrame(rows, columns=GAP_COLUMNS)
+    is_edge = order < n_edges
+    e, i = edge_rows[order[is_edge]], impact_rows[order[~is_edge] - n_edges]
+    source = np.empty(len(order), dtype=object)
+    target = np.full(len(order), "", dtype=object)
+    transparency = np.empty(len(order), dtype=object)
+    cited = np.empty(len(order), dtype=object)
+    source[is_edge], target[is_edge] = sources[e], targets[e]
+    source[~is_edge] = impact_nodes[i]
+    transparency[is_edge] = chain.edges["transparency"].to_numpy(object)[e]
+    transparency[~is_edge] = chain.impacts["transparency"].to_numpy(object)[i]
+    cited[is_edge] = chain.edges["source_ref"].to_numpy(object)[e]
+    cited[~is_edge] = chain.impacts["source"].to_numpy(object)[i]
+    kind = [
+        _kind_of_gap(kinds, levels, s, t) if edge else "impact"
+        for s, t, edge in zip(source, target, is_edge, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "node": node,
+            "rank": np.arange(1, len(order) + 1),
+            "gap": names[order],
+            "kind": kind,
+            "transparency": transparency,
+            "category": category,
+            "share": shares[order],
+            "variance_share": spread[order],
+            "close_with": [
+                _close_with(k, s, t, kinds, category)
+                for k, s, t in zip(kind, source, target, strict=True)
+            ],
+            "source": cited,
+        },
+        columns=GAP_COLUMNS,
+    )
+
+
+def _found(check: str, table: str, positions: np.ndarray, items, details) -> pd.DataFrame:
+    """Findings of one check: rows at ``positions`` of ``table`` (0-based)."""
+    count = len(positions)
+    return pd.DataFrame(
+        {
+            "check": [check] * count,
+            "table": [table] * count,
+            "row": np.asarray(positions, dtype=np.int64),
+            "item": np.asarray(items, dtype=object) if count else [],
+            "detail": np.broadcast_to(np.asarray(details, dtype=object), (count,)),
+        }
+    )
 
 
 def _checks(chain: SupplyChain, category: str | None, older_than: int | None) -> pd.DataFrame:
-    rows = []
+    """The completeness checks, each on whole columns (a graph of 10^5 rows in a second)."""
+    found = []
     nodes, edges, impacts = chain.nodes, chain.edges, chain.impacts
+    names = {
+        "edges": (edges["source"] + " -> " + edges["target"]).to_numpy(dtype=object),
+        "impacts": (impacts["node"] + ": " + impacts["category"]).to_numpy(dtype=object),
+    }
     if category is not None:
-        has_own = set(impacts.loc[impacts["category"] == category, "node"])
-        kind = dict(zip(nodes["id"], nodes["kind"], strict=True))
-        made_of_parts = set(
-            edges.loc[edges["source"].map(kind).isin(["component", "device"]), "target"]
+        kind = nodes.set_index("id")["kind"]
+        supplier_kind = edges["source"].map(kind)
+        made_of_parts = nodes["id"].isin(
+            edges.loc[supplier_kind.isin(["component", "device"]), "target"]
         )
-        made_of_energy = set(edges.loc[edges["source"].map(kind) == "energy", "target"])
-        for position, entry in enumerate(nodes.itertuples(index=False)):
-            expected = (
-                entry.kind == "mine"
-                or (entry.kind == "energy" and entry.id not in made_of_energy)  # not a PUE
-                or (entry.kind in ("component", "device") and entry.id not in made_of_parts)
-            )
-            if expected and entry.id not in has_own:
-                rows.append(("no-own-impact", "nodes", position, entry.id, f"no own {category}"))
-    for table, frame, column, name in (
-        ("edges", edges, "source_ref", edges["source"] + " -> " + edges["target"]),
-        ("impacts", impacts, "source", impacts["node"] + ": " + impacts["category"]),
-    ):
-        for position in np.flatnonzero((frame[column] == "").to_numpy()):
-            rows.append(("unsourced", table, position, name.iloc[position], "no source: missing"))
+        made_of_energy = nodes["id"].isin(edges.loc[supplier_kind == "energy", "target"])
+        expected = (
+            (nodes["kind"] == "mine")
+            | ((nodes["kind"] == "energy") & ~made_of_energy)  # not a PUE on a grid
+            | (nodes["kind"].isin(["component", "device"]) & ~made_of_parts)
+        )
+        has_own = nodes["id"].isin(impacts.loc[impacts["category"] == category, "node"])
+        lacking = np.flatnonzero((expected & ~has_own).to_numpy())
+        found.append(
+            _found(
+                "no-own-impact",
+                "nodes",
+                lacking,
+                nodes["id"].to_numpy()[lacking],
+                f"no own {category}",
+            )  # fmt: skip
+        )
+    for table, frame, column in (("edges", edges, "source_ref"), ("impacts", impacts, "source")):
+        unsourced = np.flatnonzero((frame[column] == "").to_numpy())
+        found.append(
+            _found("unsourced", table, unsourced, names[table][unsourced], "no source: missing")
+        )
     cited = cited_ids({"nodes": nodes, "edges": edges, "impacts": impacts, "social": chain.social})
-    for position, source in enumerate(chain.sources["id"]):
-        if source not in cited:
-            rows.append(("never-cited", "sources", position, source, "cited by no figure"))
-    for warning in chain.warnings:
-        if warning.code == "mix-not-one":
-            rows.append(("mix-not-one", warning.table, warning.row, "", warning.message))
-    if older_than is not None:
-        year = dict(zip(chain.sources["id"], chain.sources["year"], strict=True))
-        for table, frame, column, name in (
-            ("edges", edges, "source_ref", edges["source"] + " -> " + edges["target"]),
-            ("impacts", impacts, "source", impacts["node"] + ": " + impacts["category"]),
-        ):
-            for position, parts in enumerate(frame[column].str.split(";")):
-                years = [year.get(p.strip()) for p in parts if p.strip()]
-                years = [y for y in years if y is not None and pd.notna(y)]
-                if years and max(years) < older_than:
-                    rows.append(
-                        (
-                            "old-figure",
-                            table,
-                            position,
-                            name.iloc[position],
-                            f"source of {int(max(years))}",
-                        )
-                    )
-    for table, frame, given, counted, name in (
-        ("edges", edges, "amount", "converted_amount", edges["source"] + " -> " + edges["target"]),
-        (
-            "impacts",
-            impacts,
-            "value",
-            "converted_value",
-            impacts["node"] + ": " + impacts["category"],
-        ),
-    ):
-        changed = ~np.isclose(frame[given].astype(float), frame[counted].astype(float), rtol=1e-12)
-        for position in np.flatnonzero(changed):
-            unit = frame["unit"].iloc[position]
-            rows.append(
-                ("converted-unit", table, position, name.iloc[position], f"given in {unit}")
-            )
-    frame = pd.DataFrame(rows, columns=["check", "table", "row", "item", "detail"])
-    frame["meaning"] = frame["check"].map(CHECKS)
-    frame["row"] = (frame["row"].astype("Int64") + 2).where(
-        frame["check"] != "mix-not-one", frame["row"]
+    never = np.flatnonzero(~chain.sources["id"].isin(list(cited)).to_numpy())
+    found.append(
+        _found(
+            "never-cited",
+            "sources",
+            never,
+            chain.sources["id"].to_numpy()[never],
+            "cited by no figure",
+        )  # fmt: skip
     )
+    mixes = [w for w in chain.warnings if w.code == "mix-not-one"]
+    found.append(
+        pd.DataFrame(
+            {
+                "check": "mix-not-one",
+                "table": [w.table for w in mixes],
+                "row": [w.row - 2 for w in mixes],  # the warning's row is a spreadsheet row
+                "item": "",
+                "detail": [w.message for w in mixes],
+            }
+        )
+    )
+    if older_than is not None:
+        year = chain.sources.set_index("id")["year"].dropna().astype(int).to_dict()
+
+        def newest(ids: list[str]) -> float:
+            return max((year[i] for i in ids if i in year), default=np.nan)
+
+        citing = (("edges", edges, "source_ref"), ("impacts", impacts, "source"))
+        for table, frame, column in citing:
+            years = per_citation(frame[column], newest).astype(float).to_numpy()
+            old = np.flatnonzero(years < older_than)  # NaN: no year, never old
+            details = [f"source of {int(y)}" for y in years[old]]
+            found.append(_found("old-figure", table, old, names[table][old], details))
+    for table, frame, given, counted in (
+        ("edges", edges, "amount", "converted_amount"),
+        ("impacts", impacts, "value", "converted_value"),
+    ):
+        changed = np.flatnonzero(
+            ~np.isclose(frame[given].astype(float), frame[counted].astype(float), rtol=1e-12)
+        )
+        details = ["given in " + unit for unit in frame["unit"].to_numpy()[changed]]
+        found.append(_found("converted-unit", table, changed, names[table][changed], details))
+    frame = (
+        pd.concat([f for f in found if len(f)], ignore_index=True)
+        if any(map(len, found))
+        else (_found("", "", np.empty(0, dtype=np.int64), [], ""))
+    )
+    frame["meaning"] = frame["check"].map(CHECKS)
+    frame["row"] = frame["row"].astype("Int64") + 2  # rows as a spreadsheet numbers them
     return frame
 
 
@@ -415,13 +458,16 @@ def audit(
     gaps = []
     if category is not None:
         category_position(solution, category)
+        requirement_vectors(solution, nodes)  # all at once: one solve, not one per node
+        kinds = dict(zip(graph.nodes["id"], graph.nodes["kind"], strict=True))
+        levels = dict(zip(graph.nodes["id"], graph.nodes["transparency"], strict=True))
         for node in nodes:
             variance = None
             if samples:
                 mc = monte_carlo(graph, samples, seed, [node], upstream_parameters(graph, node))
                 drivers = sensitivity(mc, node, category)
                 variance = drivers.set_index("parameter")["variance_share"]
-            gaps.append(_gaps(solution, node, category, variance, top))
+            gaps.append(_gaps(solution, node, category, variance, top, kinds, levels))
     gap_frame = pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame(columns=GAP_COLUMNS)
     return Audit(
         coverage=_coverage(solution, nodes),

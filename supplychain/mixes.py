@@ -26,7 +26,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,7 @@ __all__ = [
     "mine_node_id",
     "cited_ids",
     "cited_sources",
+    "per_citation",
     "DEFAULT_YEAR",
 ]
 
@@ -563,9 +564,20 @@ def cited_ids(tables: Mapping[str, pd.DataFrame]) -> set[str]:
     cited: set[str] = set()
     for table, column in _CITATIONS:
         if table in tables:
-            for text in tables[table][column].dropna():  # a column of None may be float
+            for text in tables[table][column].dropna().unique():  # None may make it float
                 cited.update(_split(text))
     return cited
+
+
+def per_citation(texts: pd.Series, function: Callable[[list[str]], object]) -> pd.Series:
+    """``function(ids)`` for the source ids of each cell (``;`` separates several), worked
+    out once per distinct cell.
+
+    >>> per_citation(pd.Series(["a; b", "", "a; b"]), len).tolist()
+    [2, 0, 2]
+    """
+    distinct = {text: function(_split(text)) for text in texts.unique()}
+    return texts.map(distinct)
 
 
 def cited_sources(

@@ -116,6 +116,19 @@ class Solution:
         own[m.impact_node, m.impact_category] = 1.0
         return solve(self.plan, own) > 0
 
+    @cached_property
+    def reversed_levels(self) -> np.ndarray:
+        """A level order for systems on ``A^T`` (requirements, which flow upstream): the
+        totals' levels turned around, so that no such system is ordered again."""
+        level = self.plan.node_level
+        return level.max(initial=0) - level
+
+    @cached_property
+    def requirements_plan(self) -> Plan:
+        """The plan of ``A^T``, for requirements ``x = (I - A)^-1 d`` of any demands ``d``."""
+        A_T = self.matrices.A.T.tocsr()
+        return plan(A_T, self.matrices.nodes, node_level=self.reversed_levels)
+
 
 def plan_up_to(solution: Solution, level: int) -> Plan:
     """The plan of ``A`` with only the edges at transparency ``level`` or better (a

@@ -49,7 +49,7 @@ from supplychain.model import SupplyChain
 from supplychain.propagate import category_position, node_position, solve_chain, totals
 from supplychain.schema import Kind
 from supplychain.social import mined_mass, worst_levels
-from supplychain.solver import plan, solve
+from supplychain.solver import solve
 from supplychain.trace import main_category
 from supplychain.uncertainty import (
     DEFAULT_SEED,
@@ -215,7 +215,7 @@ def _flows(solution, focus: str | None, category: str | None) -> tuple:
     else:
         demand = np.zeros((n, len(targets)))
         demand[targets, np.arange(len(targets))] = 1.0
-    x = solve(plan(solution.matrices.A.T.tocsr()), demand)  # requirements, one per column
+    x = solve(solution.requirements_plan, demand)  # requirements, one per column
     of_mass = np.zeros(n)
     if focus is not None:  # mines matter for the mass they supply, whatever its GWP
         mass = mined_mass(solution)

@@ -56,7 +56,7 @@ from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, node_position, plan_up_to
 from supplychain.schema import RiskLevel, indicator_ids
 from supplychain.solver import plan, solve
-from supplychain.trace import _requirement_vector, _solution
+from supplychain.trace import _solution, requirement_vector
 from supplychain.units import conversion_factor
 
 __all__ = [
@@ -202,7 +202,7 @@ def _known_mass(solution: Solution) -> np.ndarray:
 
 def _through(solution: Solution, node: str) -> np.ndarray:
     """Amount of every node per unit of ``node``, the node itself counted at least once."""
-    x = _requirement_vector(solution, node).copy()
+    x = requirement_vector(solution, node).copy()
     position = node_position(solution, node)
     x[position] = max(x[position], 1.0)
     return x

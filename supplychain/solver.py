@@ -49,7 +49,6 @@ supplychain.errors.DivergentLoopError: the loop a, b needs one unit or more of i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -226,13 +225,16 @@ def plan(
         Node names, used to name loops in errors.
     node_level : ndarray of int, optional
         Levels from the plan of a system with the same nodes and more edges (e.g. all the
-        edges, when ``M`` holds only the disclosed ones): any level order stays valid for
-        fewer edges, which saves ordering again.
+        edges, when ``M`` holds only the disclosed ones, or a part of the graph): any level
+        order stays valid for fewer edges, which saves ordering again.
     """
     M = sp.csr_array(M)
     M.sum_duplicates()
     n = M.shape[0]
-    level = _levels(M) if node_level is None else node_level
+    if node_level is None:
+        level = _levels(M)
+    else:  # levels of a bigger system may leave gaps here: ranks close them
+        level = np.unique(node_level, return_inverse=True)[1].reshape(-1).astype(np.int64)
     transposed = sp.csr_array(M.T)  # row j: the suppliers of j
     order = np.argsort(level, kind="stable")
     inverse = np.empty(n, dtype=np.int64)
@@ -314,36 +316,63 @@ def solve(p: Plan, R: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> np.nd
     return Y.ravel() if flat else Y
 
 
-def _loop_sweeps(p: Plan, R: np.ndarray, tolerance: float) -> np.ndarray | None:
-    """Gauss-Seidel sweeps until converged; None if they are too slow or diverge.
+class _Stopping:
+    """The stopping rule of loop sweeps, for one system or for many samples at once.
 
     The sweeps contract the error by a ratio ``q`` (estimated from successive changes);
-    the error left after a change ``d`` is at most ``d q / (1 - q)``, so they stop when
-    that bound is below ``tolerance`` relative to every value, and ``d`` itself is too
-    (in a loop whose nodes take turns, the changes can shrink only every other sweep, so
-    one small ratio alone does not bound the error).
+    the error left after a change ``d`` is at most ``d q / (1 - q)``, so a system has
+    settled when that bound is below ``tolerance`` relative to every value, and ``d``
+    itself is too (in a loop whose nodes take turns, the changes can shrink only every
+    other sweep, so one small ratio alone does not bound the error). From the fifth sweep,
+    a system whose changes do not shrink, or shrink too slowly to settle within
+    :data:`_MAX_SWEEPS`, is given up: it is solved exactly instead.
     """
+
+    def __init__(self, systems: int, tolerance: float):
+        self.tolerance = tolerance
+        self.previous = np.full(systems, np.nan)
+        self.settled = np.zeros(systems, dtype=bool)
+        self.given_up = np.zeros(systems, dtype=bool)
+
+    def update(self, sweep: int, change: np.ndarray) -> None:
+        """Take the largest relative change of each system in sweep ``sweep`` (from 1)."""
+        tol = self.tolerance
+        open_ = ~(self.settled | self.given_up)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = change / self.previous
+            bound = change * ratio / (1.0 - ratio)
+        self.given_up |= open_ & ~np.isfinite(change)
+        self.settled |= open_ & (change == 0.0)
+        open_ = ~(self.settled | self.given_up)
+        settled = (ratio < 1.0) & (change <= tol) & (bound <= tol)
+        self.settled |= open_ & settled
+        open_ = ~(self.settled | self.given_up)
+        if sweep >= 5:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                needed = np.log(tol / change) / np.log(ratio)
+            self.given_up |= open_ & ((ratio >= 1.0) | (needed > _MAX_SWEEPS - sweep))
+        if sweep >= _MAX_SWEEPS:
+            self.given_up |= ~self.settled
+        self.previous = change
+
+    @property
+    def done(self) -> bool:
+        return bool(np.all(self.settled | self.given_up))
+
+
+def _loop_sweeps(p: Plan, R: np.ndarray, tolerance: float) -> np.ndarray | None:
+    """Gauss-Seidel sweeps until settled (:class:`_Stopping`); None if they are too slow
+    or diverge."""
     Y = _sweep(p, R.copy())
-    changes: list[float] = []
+    rule = _Stopping(1, tolerance)
     for sweep in range(1, _MAX_SWEEPS + 1):
         previous = Y
         Y = _sweep(p, R + p.back @ previous)
-        change = _largest_relative_change(previous, Y)
-        if not math.isfinite(change):
+        rule.update(sweep, np.array([_largest_relative_change(previous, Y)]))
+        if rule.settled[0]:
+            return Y
+        if rule.given_up[0]:
             return None
-        if change == 0.0:
-            return Y
-        changes.append(change)
-        if len(changes) < 2:
-            continue
-        ratio = changes[-1] / changes[-2]
-        if ratio < 1.0 and change <= tolerance and change * ratio / (1.0 - ratio) <= tolerance:
-            return Y
-        if sweep >= 5:
-            if ratio >= 1.0:
-                return None  # not shrinking: a loop that may need itself; decide exactly
-            if math.log(tolerance / change) / math.log(ratio) > _MAX_SWEEPS - sweep:
-                return None  # converging, but too slowly
     return None
 
 
