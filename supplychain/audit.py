@@ -59,7 +59,6 @@ from supplychain.uncertainty import (
     DEFAULT_SEED,
     monte_carlo,
     sensitivity,
-    upstream_parameters,
 )
 
 __all__ = [
@@ -464,7 +463,7 @@ def audit(
         for node in nodes:
             variance = None
             if samples:
-                mc = monte_carlo(graph, samples, seed, [node], upstream_parameters(graph, node))
+                mc = monte_carlo(graph, samples, seed, [node])
                 drivers = sensitivity(mc, node, category)
                 variance = drivers.set_index("parameter")["variance_share"]
             gaps.append(_gaps(solution, node, category, variance, top, kinds, levels))

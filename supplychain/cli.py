@@ -50,7 +50,7 @@ from supplychain.output import (
 from supplychain.problems import problems_frame
 from supplychain.propagate import category_position, solve_chain, totals
 from supplychain.render import PAGE_SAMPLES, write_page
-from supplychain.report import report_sections
+from supplychain.report import report_samples, report_sections
 from supplychain.shipped import DEFAULT_GRAPH
 from supplychain.social import social_sections
 from supplychain.summary import shipped_graphs_overview
@@ -60,11 +60,11 @@ from supplychain.uncertainty import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
     MAX_RESULT_BYTES,
+    divergence_note,
     monte_carlo,
     sensitivity,
     timed_progress,
     uncertainty_summary,
-    upstream_parameters,
 )
 
 __all__ = ["main"]
@@ -375,22 +375,29 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _report_page(chain, args: argparse.Namespace) -> str:
+def _report_page(chain, solution, args: argparse.Namespace) -> str:
     """Write the report's page (after the report is printed: a page that cannot be written
     is an error, exit 1, but the report stands); return a line saying where."""
     if args.no_page:
         return ""
     target = Path(args.page) if args.page else Path(safe_file_name(chain.name, ".html"))
-    written = write_page(chain, target, protect=(resolve_graph_path(args.path),))
+    written = write_page(
+        chain,
+        target,
+        protect=(resolve_graph_path(args.path),),
+        solution=solution,
+        samples=report_samples(chain),  # the page's P5-P95 are the report's
+    )
     return f"the interactive page: {written.absolute()} (open it in a browser; it works offline)"
 
 
 def _report(args: argparse.Namespace) -> int:
     chain = load(args.path)
-    sections = report_sections(chain)
+    solution = solve_chain(chain)
+    sections = report_sections(chain, solution)
     if args.format != "table":
         sys.stdout.write(render_sections(sections, args.format))
-        page = _report_page(chain, args)
+        page = _report_page(chain, solution, args)
         if page:
             sys.stderr.write(terminal_safe(page) + "\n")
         return 0
@@ -400,7 +407,7 @@ def _report(args: argparse.Namespace) -> int:
     sys.stdout.write(render_sections(sections, "table"))
     sys.stdout.write(f"\n== validation warnings ({len(warnings)}) ==\n")
     sys.stdout.write(render_problems(list(chain.warnings)) or "(none)\n")
-    page = _report_page(chain, args)
+    page = _report_page(chain, solution, args)
     if page:
         sys.stdout.write(f"\n{terminal_safe(page)}\n")
     return 0
@@ -431,7 +438,6 @@ def _write_chart(found, category: str, args: argparse.Namespace) -> None:
 def _uncertainty(args: argparse.Namespace) -> int:
     chain = load(args.path)
     nodes = [args.node] if args.node else None
-    keep = upstream_parameters(chain, args.node) if args.node else ()
     categories = max(chain.impacts["category"].nunique(), 1)
     if nodes is None and len(chain.nodes) * categories * args.samples * 8 > MAX_RESULT_BYTES:
         nodes = audited_nodes(solve_chain(chain, opacity=False))
@@ -442,7 +448,9 @@ def _uncertainty(args: argparse.Namespace) -> int:
         )
     on_terminal = sys.stdout.isatty() and sys.stderr.isatty()  # no bar when output is piped
     progress = timed_progress(sys.stderr.write) if on_terminal else None
-    mc = monte_carlo(chain, args.samples, args.seed, nodes, keep, progress)
+    mc = monte_carlo(chain, args.samples, args.seed, nodes, progress)
+    if divergence_note(mc):
+        sys.stderr.write(f"supplychain: {terminal_safe(divergence_note(mc))}\n")
     found = uncertainty_summary(mc, sorted(set(args.percentiles)))
     if args.category:
         category_position(mc.categories, args.category)  # names an unknown category

@@ -46,7 +46,13 @@ import pandas as pd
 from supplychain.errors import OutputExistsError
 from supplychain.files import atomic_write, check_target
 from supplychain.model import SupplyChain
-from supplychain.propagate import category_position, node_position, solve_chain, totals
+from supplychain.propagate import (
+    Solution,
+    category_position,
+    node_position,
+    solve_chain,
+    totals,
+)
 from supplychain.schema import Kind
 from supplychain.social import mined_mass, worst_levels
 from supplychain.solver import solve
@@ -246,8 +252,15 @@ def page_data(
     samples: int = PAGE_SAMPLES,
     seed: int = DEFAULT_SEED,
     max_nodes: int = MAX_NODES,
+    solution: Solution | None = None,
 ) -> dict:
     """Everything the page draws, as JSON-ready data.
+
+    ``solution``: ``chain`` solved already (with opacity), e.g. by the report, so that the
+    page shows the very numbers printed beside it and nothing is solved twice. The panel's
+    P5-P95 come from a Monte Carlo run of the shown nodes with ``samples`` and ``seed``:
+    its draws are keyed by parameter, so they are the report's and ``uncertainty``'s for
+    the same seed and sample count.
 
     Returns
     -------
@@ -258,7 +271,7 @@ def page_data(
     """
     from pyvis.network import Network  # noqa: PLC0415  (imported only to draw)
 
-    solution = solve_chain(chain)
+    solution = solve_chain(chain) if solution is None else solution
     category = category or main_category(solution)
     if category is not None:
         category_position(solution, category)

@@ -25,7 +25,7 @@ from supplychain.uncertainty import (
     uncertainty_summary,
 )
 
-__all__ = ["report_sections", "headline_nodes", "headline_totals", "hotspots"]
+__all__ = ["report_sections", "report_samples", "headline_nodes", "headline_totals", "hotspots"]
 
 MAX_HEADLINE_NODES = 20
 HOTSPOTS_PER_NODE = 3
@@ -86,12 +86,20 @@ def hotspots(solution: Solution, top: int = HOTSPOTS_PER_NODE) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[columns]
 
 
-def report_sections(chain: SupplyChain) -> dict[str, pd.DataFrame]:
-    """Every section of the report, by title, in reading order."""
-    solution = solve_chain(chain)
+def report_samples(chain: SupplyChain) -> int:
+    """The samples of the report's Monte Carlo run, and of its page (fewer on big graphs)."""
+    return affordable_samples(chain, REPORT_SAMPLES)
+
+
+def report_sections(
+    chain: SupplyChain, solution: Solution | None = None
+) -> dict[str, pd.DataFrame]:
+    """Every section of the report, by title, in reading order (``solution``: ``chain``
+    solved already, with opacity)."""
+    solution = solve_chain(chain) if solution is None else solution
     sections = summary_sections(chain)
     warnings = sections.pop("validation warnings")
-    samples = affordable_samples(chain, REPORT_SAMPLES)
+    samples = report_samples(chain)
     title = (
         "headline totals per unit (services and devices, or else the end products), with"
         f" P5-P95 ({samples} samples)"

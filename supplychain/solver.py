@@ -49,7 +49,7 @@ supplychain.errors.DivergentLoopError: the loop a, b needs one unit or more of i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -117,6 +117,11 @@ class Plan:
     def deep(self) -> bool:
         """Too many levels for level sweeps to be quick (a long chain): solved directly."""
         return len(self.bounds) - 1 > _LEVELS_FOR_DIRECT
+
+    @cached_property
+    def components(self) -> _Components:
+        """Strongly connected components, levelled, for the exact block solve."""
+        return _components(self)
 
     @cached_property
     def forward(self) -> list[sp.csr_array]:
@@ -386,28 +391,32 @@ def _largest_relative_change(previous: np.ndarray, current: np.ndarray) -> float
     return float(difference.max(initial=0.0))
 
 
-def _triangular(p: Plan, R: np.ndarray) -> np.ndarray:
+def _triangular(p: Plan, R: np.ndarray, MT: sp.csr_array | None = None) -> np.ndarray:
     """An acyclic system too deep for level sweeps: one sparse LU in level order.
 
     In level order ``I - M^T`` is lower triangular, so the factorisation without pivoting
-    has no fill-in (L is the matrix itself, U the identity).
+    has no fill-in (L is the matrix itself, U the identity). ``MT``: ``M^T`` with other
+    values on the plan's structure (a Monte Carlo sample); default the plan's own.
     """
     order = p.order
-    system = (sp.identity(p.n, format="csr") - p.transposed)[order][:, order].tocsc()
+    MT = p.transposed if MT is None else MT
+    system = (sp.identity(p.n, format="csr") - MT)[order][:, order].tocsc()
     factor = splu(system, permc_spec="NATURAL", diag_pivot_thresh=0.0)
     Y = np.empty_like(R)
     Y[order] = factor.solve(R[order])
     return Y
 
 
-def _by_components(p: Plan, R: np.ndarray) -> np.ndarray:
-    """Exact block solve in the order of strongly connected components.
+@dataclass(frozen=True, eq=False)
+class _Components:
+    """The strongly connected components of a plan's system, levelled (made once)."""
 
-    Components are levelled like nodes (their condensation is acyclic); at each level the
-    single nodes are solved together, each loop by its own sparse LU. The last column of
-    ``R`` must be the all-ones probe: each loop's probe solution must be positive, else
-    the loop needs one unit or more of itself.
-    """
+    component: np.ndarray
+    node_level: np.ndarray
+    is_loop: np.ndarray
+
+
+def _components(p: Plan) -> _Components:
     MT = p.transposed
     count, component = connected_components(MT, directed=True, connection="strong")
     consumer = np.repeat(np.arange(p.n), np.diff(MT.indptr))
@@ -420,8 +429,20 @@ def _by_components(p: Plan, R: np.ndarray) -> np.ndarray:
     sizes = np.bincount(component, minlength=count)
     self_loop = np.zeros(count, dtype=bool)
     self_loop[component[supplier[supplier == consumer]]] = True
-    is_loop = (sizes > 1) | self_loop
-    node_level = _levels(condensed)[component]
+    return _Components(component, _levels(condensed)[component], (sizes > 1) | self_loop)
+
+
+def _by_components(p: Plan, R: np.ndarray, MT: sp.csr_array | None = None) -> np.ndarray:
+    """Exact block solve in the order of strongly connected components.
+
+    Components are levelled like nodes (their condensation is acyclic); at each level the
+    single nodes are solved together, each loop by its own sparse LU. The last column of
+    ``R`` must be the all-ones probe: each loop's probe solution must be positive, else
+    the loop needs one unit or more of itself. ``MT``: as in :func:`_triangular`.
+    """
+    MT = p.transposed if MT is None else MT
+    parts = p.components
+    component, node_level, is_loop = parts.component, parts.node_level, parts.is_loop
     Y = np.zeros_like(R)
     for level in range(node_level.max(initial=-1) + 1):
         at_level = np.flatnonzero(node_level == level)
@@ -461,3 +482,335 @@ def _spectral_radius(block: sp.csr_array) -> float | None:
     if block.shape[0] > 2000:
         return None
     return float(np.max(np.abs(np.linalg.eigvals(block.toarray()))))
+
+
+# ------------------------------------------------------------ many samples of one system
+
+
+@dataclass(frozen=True, eq=False)
+class Schedule:
+    """A plan made into index arrays, to sweep values that change from sample to sample.
+
+    The system has ``E`` edges (``supplier[e]`` -> ``consumer[e]``, each pair once) and
+    ``I`` direct impacts (``impact_node``, ``impact_category``); its *parameters* are the
+    edges ``0 .. E-1`` then the impacts ``E .. E+I-1``, whose values a caller draws per
+    sample. Level by level, ``params`` lists the parameters the level needs: its forward
+    edges grouped by consumer, then its nodes' impacts; ``param_start[l]`` is where level
+    ``l``'s begin. Back edges (loops) come after all levels.
+
+    In an acyclic system a node's total is needed only until its last consumer's level,
+    so totals live in reused *slots* (``slot``, ``slots``): a chain of 10^5 nodes sweeps
+    with two slots, whatever its depth, and the whole sample axis fits at once.
+    """
+
+    plan: Plan
+    k: int
+    level_nodes: list[np.ndarray]
+    level_slots: list[np.ndarray]
+    level_edges: list[tuple[np.ndarray, np.ndarray, np.ndarray, int] | None]
+    level_impacts: list[tuple[np.ndarray, np.ndarray, int] | None]
+    params: np.ndarray
+    param_start: np.ndarray
+    back: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    slot: np.ndarray
+    slots: int
+    widest: int
+    edges: int
+    supplier: np.ndarray
+    consumer: np.ndarray
+
+
+def _grouped_by_consumer(edges: np.ndarray, supplier: np.ndarray, consumer: np.ndarray):
+    """Edges sorted by consumer: (edges, their suppliers, the consumers with input, starts)."""
+    order = np.argsort(consumer[edges], kind="stable")
+    chosen = edges[order]
+    c = consumer[chosen]
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    return chosen, supplier[chosen], c[starts], starts
+
+
+def _live_slots(p: Plan, supplier: np.ndarray, consumer: np.ndarray) -> tuple[np.ndarray, int]:
+    """A slot for every node of an acyclic system, reused once all its consumers are done."""
+    n = p.n
+    level = p.node_level
+    last = level.copy()  # the level after which a node's total is no longer read
+    np.maximum.at(last, supplier, level[consumer])
+    dying = np.argsort(last, kind="stable")
+    die_bounds = np.searchsorted(last[dying], np.arange(len(p.bounds)))
+    slot = np.empty(n, dtype=np.int64)
+    free = np.empty(n, dtype=np.int64)  # a stack of free slots
+    top, made = 0, 0
+    for index in range(len(p.bounds) - 1):
+        born = p.order[p.bounds[index] : p.bounds[index + 1]]
+        reused = min(top, len(born))
+        slot[born[:reused]] = free[top - reused : top]
+        top -= reused
+        fresh = len(born) - reused
+        slot[born[reused:]] = np.arange(made, made + fresh)
+        made += fresh
+        gone = dying[die_bounds[index] : die_bounds[index + 1]]
+        free[top : top + len(gone)] = slot[gone]
+        top += len(gone)
+    return slot, max(made, 1)
+
+
+def schedule(
+    p: Plan,
+    supplier: np.ndarray,
+    consumer: np.ndarray,
+    impact_node: np.ndarray,
+    impact_category: np.ndarray,
+    categories: int,
+) -> Schedule:
+    """The :class:`Schedule` of plan ``p`` for edges and impacts given by node positions
+    (the edges of ``p``'s matrix, each supplier-consumer pair once)."""
+    level = p.node_level
+    E = len(supplier)
+    edge = np.arange(E)
+    is_back = level[supplier] >= level[consumer]
+    forward = edge[~is_back]
+    # forward edges by level of their consumer, then by consumer: each level a slice
+    forward = forward[np.lexsort((consumer[forward], level[consumer[forward]]))]
+    levels = len(p.bounds) - 1
+    edge_bounds = np.searchsorted(level[consumer[forward]], np.arange(levels + 1))
+    first_of_group = np.flatnonzero(np.r_[True, consumer[forward][1:] != consumer[forward][:-1]])
+    group_bounds = np.searchsorted(first_of_group, edge_bounds)
+    impact_order = np.argsort(level[impact_node], kind="stable")
+    impact_bounds = np.searchsorted(level[impact_node][impact_order], np.arange(levels + 1))
+    acyclic = not is_back.any()
+    slot, slots = _live_slots(p, supplier, consumer) if acyclic else (np.arange(p.n), p.n)
+    supplier_slots, consumer_slots = slot[supplier[forward]], slot[consumer[forward]]
+    impact_slots, impact_categories = slot[impact_node[impact_order]], impact_category[impact_order]
+    # each level's parameters: its edges, then its impacts
+    params = np.concatenate([forward, E + impact_order])
+    owner = np.r_[level[consumer[forward]], level[impact_node[impact_order]]]
+    second = np.r_[np.zeros(len(forward), np.int8), np.ones(len(impact_order), np.int8)]
+    params = params[np.lexsort((second, owner))]
+    starts = edge_bounds + impact_bounds  # the level's first parameter
+    level_nodes, level_edges, level_impacts = [], [], []
+    widest = 1
+    for index in range(levels):
+        level_nodes.append(p.order[p.bounds[index] : p.bounds[index + 1]])
+        low, high = edge_bounds[index], edge_bounds[index + 1]
+        if high > low:
+            group_starts = first_of_group[group_bounds[index] : group_bounds[index + 1]] - low
+            heads = consumer_slots[low:high][group_starts]
+            one_each = len(group_starts) == high - low  # no sums: the flows are the inflows
+            level_edges.append(
+                (supplier_slots[low:high], heads, None if one_each else group_starts, high - low)
+            )
+            widest = max(widest, int(high - low))
+        else:
+            level_edges.append(None)
+        low, high = impact_bounds[index], impact_bounds[index + 1]
+        if high > low:
+            level_impacts.append(
+                (impact_slots[low:high], impact_categories[low:high], int(high - low))
+            )
+        else:
+            level_impacts.append(None)
+    back = None
+    if not acyclic:
+        chosen, suppliers, consumers, group_starts = _grouped_by_consumer(
+            edge[is_back], supplier, consumer
+        )
+        back = (chosen, suppliers, consumers, group_starts)  # nodes: no slots in a loop
+        widest = max(widest, len(chosen))
+    return Schedule(
+        plan=p,
+        k=categories,
+        level_nodes=level_nodes,
+        level_slots=[slot[nodes] for nodes in level_nodes],
+        level_edges=level_edges,
+        level_impacts=level_impacts,
+        params=params,
+        param_start=np.asarray(starts, dtype=np.int64),
+        back=back,
+        slot=slot,
+        slots=slots,
+        widest=widest,
+        edges=E,
+        supplier=supplier,
+        consumer=consumer,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class SampledTotals:
+    """What :func:`solve_samples` gives.
+
+    Attributes
+    ----------
+    totals : ndarray, shape (kept nodes, categories, samples)
+        NaN in the samples whose own draws make a loop need one unit or more of itself.
+    divergent : ndarray of bool, shape (samples,)
+        Those samples.
+    loops : list of tuple of str
+        The loops that diverged in them, each once.
+    """
+
+    totals: np.ndarray
+    divergent: np.ndarray
+    loops: list[tuple[str, ...]]
+
+
+def solve_samples(
+    sch: Schedule,
+    values: Callable[[np.ndarray, int, int], np.ndarray],
+    samples: int,
+    keep: np.ndarray,
+    tolerance: float = DEFAULT_TOLERANCE,
+    chunk_bytes: int = 16 * 2**20,
+    progress: Callable[[int, int], None] | None = None,
+) -> SampledTotals:
+    """Totals of the nodes ``keep`` in every sample: the recurrence of :func:`solve`, with
+    every edge amount and direct impact drawn anew per sample, all samples of a chunk
+    swept together (vectorised over the sample axis).
+
+    ``values(params, start, size)`` gives the values of ``params`` (positions as in
+    :class:`Schedule`) in samples ``start .. start + size - 1``: an array
+    ``(len(params), size)``, the same whatever the chunk (the caller's draws are keyed by
+    parameter and sample). Memory stays within about ``chunk_bytes``: the sample axis is
+    cut into chunks, and an acyclic system draws its parameters a band of levels at a time.
+
+    Loops are swept with the stopping rule of :func:`solve`, per sample; a sample whose
+    sweeps are too slow or do not settle is solved exactly, its loops by sparse LU, and a
+    sample whose own draws make a loop need one unit or more of itself is reported in
+    :attr:`SampledTotals.divergent`, not raised. Totals beyond the range of floats raise
+    :class:`NumericRangeError`.
+    """
+    p, k = sch.plan, sch.k
+    keep = np.asarray(keep, dtype=np.int64)
+    totals = np.empty((len(keep), k, samples))
+    divergent = np.zeros(samples, dtype=bool)
+    loops: dict[tuple[str, ...], None] = {}
+    cyclic = sch.back is not None
+    columns = k + 1 if cyclic else k  # a loop sweep carries a probe of ones
+    if cyclic:
+        per_sample = 8 * (3 * p.n * columns + len(sch.params) + len(sch.back[0]))
+    else:
+        per_sample = 8 * (sch.slots * k + 2 * sch.widest * max(k, 1))
+    chunk = int(max(1, min(samples, chunk_bytes // max(per_sample, 1))))
+    with np.errstate(over="ignore", invalid="ignore"):  # refused by name below
+        for start in range(0, samples, chunk):
+            size = min(chunk, samples - start)
+            if cyclic:
+                part, bad, found = _loop_samples(sch, values, start, size, keep, tolerance)
+                divergent[start : start + size] = bad
+                loops.update(dict.fromkeys(found))
+            else:
+                part = _acyclic_samples(sch, values, start, size, keep, chunk_bytes)
+            totals[:, :, start : start + size] = part
+            if progress is not None:
+                progress(start + size, samples)
+    beyond = ~np.isfinite(totals[:, :, ~divergent]).all(axis=(1, 2))
+    if beyond.any():
+        raise NumericRangeError(_loop_names(p, keep[beyond]), " in some Monte Carlo samples")
+    return SampledTotals(totals, divergent, list(loops))
+
+
+def _bands(sch: Schedule, size: int, chunk_bytes: int) -> list[tuple[int, int]]:
+    """Runs of levels whose parameters, drawn for ``size`` samples, fit ``chunk_bytes``."""
+    budget = max(1, chunk_bytes // (8 * size))
+    levels = len(sch.level_nodes)
+    cut = np.searchsorted(sch.param_start, np.arange(0, sch.param_start[-1] + 1, budget))
+    edges = np.unique(np.clip(np.r_[cut, levels], 0, levels))
+    edges = edges[edges > 0] if len(edges) and edges[0] == 0 else edges
+    bounds = np.unique(np.r_[0, edges, levels])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+
+
+def _acyclic_samples(sch, values, start, size, keep, chunk_bytes) -> np.ndarray:
+    """One chunk of samples of an acyclic system, in live slots, a band of levels at a time."""
+    k, slot = sch.k, sch.slot
+    Y = np.zeros((sch.slots, k, size))
+    out = np.empty((len(keep), k, size))
+    level_of_kept = sch.plan.node_level[keep]
+    kept_order = np.argsort(level_of_kept, kind="stable")
+    kept_bounds = np.searchsorted(
+        level_of_kept[kept_order], np.arange(len(sch.level_nodes) + 1)
+    ).tolist()
+    kept_slots = slot[keep[kept_order]]
+    param_start = sch.param_start.tolist()
+    for low, high in _bands(sch, size, chunk_bytes):
+        base = param_start[low]
+        V = values(sch.params[base : param_start[high]], start, size)
+        for index in range(low, high):
+            Y[sch.level_slots[index]] = 0.0
+            offset = param_start[index] - base
+            edges = sch.level_edges[index]
+            if edges is not None:
+                supplier_slots, consumer_slots, starts, count = edges
+                flow = V[offset : offset + count, None, :] * Y[supplier_slots]
+                Y[consumer_slots] += flow if starts is None else np.add.reduceat(flow, starts, 0)
+                offset += count
+            impacts = sch.level_impacts[index]
+            if impacts is not None:
+                impact_slots, impact_categories, count = impacts
+                Y[impact_slots, impact_categories] += V[offset : offset + count]
+            first, last = kept_bounds[index], kept_bounds[index + 1]
+            if last > first:
+                out[kept_order[first:last]] = Y[kept_slots[first:last]]
+    return out
+
+
+def _loop_samples(sch, values, start, size, keep, tolerance):
+    """One chunk of samples of a system with loops: Gauss-Seidel sweeps per sample, and
+    the exact solve for the samples they do not settle."""
+    p, k, n = sch.plan, sch.k, sch.plan.n
+    order = np.r_[sch.params, sch.back[0]]
+    V = values(order, start, size)
+    back_values = V[len(sch.params) :]
+    R = np.zeros((n, k + 1, size))
+    R[:, k] = 1.0  # the probe: a loop that needs itself never settles on it
+    offsets = sch.param_start
+    for index, impacts in enumerate(sch.level_impacts):
+        if impacts is not None:
+            nodes, categories, count = impacts
+            edges = sch.level_edges[index]
+            first = offsets[index] + (0 if edges is None else edges[3])
+            R[nodes, categories] += V[first : first + count]
+
+    def sweep(previous: np.ndarray) -> np.ndarray:
+        Y = R.copy()
+        _, suppliers, consumers, starts = sch.back
+        inflow = back_values[:, None, :] * previous[suppliers]
+        Y[consumers] += np.add.reduceat(inflow, starts, axis=0)
+        for index, edges in enumerate(sch.level_edges):
+            if edges is not None:
+                supplier_nodes, consumer_nodes, group_starts, count = edges
+                first = offsets[index]
+                flow = V[first : first + count, None, :] * Y[supplier_nodes]
+                if group_starts is not None:
+                    flow = np.add.reduceat(flow, group_starts, axis=0)
+                Y[consumer_nodes] += flow
+        return Y
+
+    rule = _Stopping(size, tolerance)
+    Y = sweep(np.zeros_like(R)) if not p.deep else None
+    if Y is not None:
+        for number in range(1, _MAX_SWEEPS + 1):
+            previous, Y = Y, sweep(Y)
+            change = np.abs(Y - previous) / np.maximum(np.abs(Y), np.finfo(float).tiny)
+            rule.update(number, change.max(axis=(0, 1), initial=0.0))
+            if rule.done:
+                break
+        exact = ~rule.settled
+    else:
+        Y = np.empty_like(R)
+        exact = np.ones(size, dtype=bool)
+    bad = np.zeros(size, dtype=bool)
+    found: list[tuple[str, ...]] = []
+    if exact.any():
+        is_edge = order < sch.edges
+        for sample in np.flatnonzero(exact):
+            amounts = np.zeros(sch.edges)
+            amounts[order[is_edge]] = V[is_edge, sample]
+            MT = sp.csr_array((amounts, (sch.consumer, sch.supplier)), shape=(n, n))
+            try:
+                Y[:, :, sample] = _by_components(p, R[:, :, sample], MT)
+            except DivergentLoopError as error:
+                bad[sample] = True
+                found.append(tuple(error.nodes))
+                Y[:, :, sample] = np.nan
+    return Y[keep][:, :k], bad, found

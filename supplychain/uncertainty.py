@@ -52,6 +52,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -72,10 +73,10 @@ from supplychain.distributions import (
     Triangular,
     parse_uncertainty,
 )
-from supplychain.errors import DivergentLoopError, NumericRangeError, SupplyChainError
+from supplychain.errors import SupplyChainError
 from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, category_position, node_position, totals
-from supplychain.solver import plan
+from supplychain.solver import Schedule, plan, schedule, solve_samples
 from supplychain.validate import MIX_TOLERANCE
 
 __all__ = [
@@ -88,8 +89,12 @@ __all__ = [
     "Parameters",
     "parameters",
     "draw",
+    "uniforms",
+    "stream_keys",
+    "SAMPLERS",
     "MonteCarlo",
     "monte_carlo",
+    "divergence_note",
     "uncertainty_summary",
     "sensitivity",
     "upstream_parameters",
@@ -129,7 +134,7 @@ MAX_RESULT_BYTES = 512 * 2**20
 (nodes x categories x samples x 8 bytes); beyond, it keeps the largest services and
 devices. The library keeps the ``nodes`` it is given."""
 
-CHUNK_BYTES = 16 * 2**20
+CHUNK_BYTES = 64 * 2**20
 """Largest temporary array of a batch; the sample axis is cut into chunks to respect it."""
 
 WORK_BUDGET = 1e8
@@ -148,13 +153,6 @@ def affordable_samples(chain: SupplyChain, requested: int, floor: int = 100) -> 
     return int(min(requested, max(floor, WORK_BUDGET // max(size, 1))))
 
 
-DRAW_BLOCK = 8
-"""Samples drawn by one generator: block ``b`` is seeded with ``(seed, b)``, so that sample
-``s`` has the same values whatever the chunk size and the number of samples."""
-
-_LOOP_TOLERANCE = 1e-10
-_MAX_SWEEPS = 500
-
 # ------------------------------------------------------------------------- parameters
 
 
@@ -168,18 +166,38 @@ class Parameters:
         One row per parameter: ``parameter`` (``"a -> b"`` or ``"node: category"``),
         ``kind`` (``edge`` or ``impact``), ``row`` (position in its table), ``value``
         (converted, as in the totals), ``transparency``, ``distribution`` (as drawn).
-    groups : list of tuple
-        ``(sampler, positions, arguments)``: how to draw each group of parameters.
+    keys : ndarray of uint64
+        The key of each parameter's random stream, from its identity (the edge's supplier
+        and consumer, the impact's node and category): its draws are the same in any run
+        with the same seed, whatever else the run draws.
+    sampler : ndarray of int8
+        How each parameter is drawn (a position in :data:`SAMPLERS`).
+    arguments : ndarray, shape (parameters, 3)
+        The sampler's arguments (see :func:`draw`).
+    choices : tuple of ndarray
+        ``(values, offsets, counts)`` of ``choice`` parameters (``arguments[:, 0]`` is the
+        offset of a parameter's values in ``values``, ``arguments[:, 1]`` their count).
+    mix : ndarray of int64
+        The sourcing mix a parameter's share is drawn in (-1: none).
     edges : int
         Number of edges (parameters ``0 .. edges - 1``).
     """
 
     table: pd.DataFrame
-    groups: list[tuple[str, np.ndarray, tuple[np.ndarray, ...]]]
+    keys: np.ndarray
+    sampler: np.ndarray
+    arguments: np.ndarray
+    choices: np.ndarray
+    mix: np.ndarray
     edges: int
 
     def __len__(self) -> int:
         return len(self.table)
+
+
+SAMPLERS = ("fixed", "lognormal", "normal", "uniform", "loguniform", "triangular", "choice")
+SAMPLERS += ("dirichlet",)
+"""The ways a parameter is drawn; :attr:`Parameters.sampler` holds positions here."""
 
 
 def _mixes(chain: SupplyChain) -> pd.DataFrame:
@@ -243,58 +261,50 @@ def parameters(chain: SupplyChain) -> Parameters:
     texts = np.concatenate([edges["uncertainty"], impacts["uncertainty"]]).astype(object)
     level = np.concatenate([edges["transparency"], impacts["transparency"]]).astype(object)
     described = np.empty(len(value), dtype=object)
-    buckets: dict[str, list[tuple[int, tuple[float, ...]]]] = {
-        name: [] for name in ("lognormal", "normal", "uniform", "loguniform", "triangular")
-    }
-    choices: list[tuple[int, np.ndarray]] = []
-    fixed: list[int] = []
+    code = {name: number for number, name in enumerate(SAMPLERS)}
+    sampler = np.zeros(len(value), dtype=np.int8)
+    arguments = np.zeros((len(value), 3))
+    choice_values: list[np.ndarray] = []
+    choice_count = 0
     mixes = _mixes(chain)
     in_mix = np.zeros(len(value), dtype=bool)
     in_mix[mixes["edge"].to_numpy()] = True
-    for p in range(len(value)):
-        if in_mix[p]:
-            continue
+
+    def use(p: int, name: str, *args: float) -> None:
+        sampler[p] = code[name]
+        arguments[p, : len(args)] = args
+
+    zero = ~in_mix & (value == 0)
+    sampler[zero] = code["fixed"]  # arguments stay 0
+    described[zero] = "fixed (zero)"
+    default = ~in_mix & (value != 0) & (texts == "")  # most rows: a spread by transparency
+    gsd = pd.Series(level[default]).map(DEFAULT_GSD).to_numpy(dtype=float)
+    sampler[default] = code["lognormal"]
+    arguments[default, 0], arguments[default, 1] = value[default], np.log(gsd)
+    described[default] = [
+        f"lognormal(gsd={g:g}), default for {lvl}"
+        for g, lvl in zip(gsd, level[default], strict=True)
+    ]
+    for p in np.flatnonzero(~in_mix & ~zero & ~default):
         v, text = value[p], texts[p]
-        if v == 0:
-            fixed.append(p)
-            described[p] = "fixed (zero)"
-            continue
-        if not text:
-            gsd = DEFAULT_GSD[level[p]]
-            buckets["lognormal"].append((p, (v, np.log(gsd))))
-            described[p] = f"lognormal(gsd={gsd:g}), default for {level[p]}"
-            continue
         spec, f = parse_uncertainty(text), factor[p]
         described[p] = _spec_text(spec, v / f)
         if isinstance(spec, Lognormal):
-            buckets["lognormal"].append((p, (v, np.log(spec.gsd))))
+            use(p, "lognormal", v, np.log(spec.gsd))
         elif isinstance(spec, Normal):
-            buckets["normal"].append((p, (v, spec.sd * f)))
+            use(p, "normal", v, spec.sd * f)
         elif isinstance(spec, Triangular):
             mode = v if spec.mode is None else spec.mode * f
-            buckets["triangular"].append((p, (spec.min * f, mode, spec.max * f)))
+            use(p, "triangular", spec.min * f, mode, spec.max * f)
         elif isinstance(spec, Choice):
-            choices.append((p, np.asarray(spec.values, dtype=float) * f))
+            choice_values.append(np.asarray(spec.values, dtype=float) * f)
+            use(p, "choice", choice_count, len(spec.values))
+            choice_count += len(spec.values)
         elif isinstance(spec, Range) and spec.min > 0:
-            buckets["loguniform"].append((p, (np.log(spec.min * f), np.log(spec.max * f))))
+            use(p, "loguniform", np.log(spec.min * f), np.log(spec.max * f))
         else:
-            buckets["uniform"].append((p, (spec.min * f, spec.max * f)))
-    groups = [
-        (
-            name,
-            np.array([p for p, _ in items]),
-            tuple(np.array(a) for a in zip(*[x for _, x in items], strict=True)),
-        )
-        for name, items in buckets.items()
-        if items
-    ]
-    if fixed:
-        groups.append(("fixed", np.array(fixed), (value[fixed],)))
-    if choices:
-        counts = np.array([len(v) for _, v in choices])
-        offsets = np.r_[0, np.cumsum(counts)[:-1]]
-        flat = np.concatenate([v for _, v in choices])
-        groups.append(("choice", np.array([p for p, _ in choices]), (flat, offsets, counts)))
+            use(p, "uniform", spec.min * f, spec.max * f)
+    mix = np.full(len(value), -1, dtype=np.int64)
     if len(mixes):
         mixes = mixes.sort_values(["mix", "edge"], kind="stable")
         positions = mixes["edge"].to_numpy()
@@ -303,11 +313,15 @@ def parameters(chain: SupplyChain) -> Parameters:
         group_level = np.maximum.reduceat(worst, starts)
         concentration = np.array([MIX_CONCENTRATION[LEVELS[g]] for g in group_level])
         sizes = np.diff(np.r_[starts, len(positions)])
-        alpha = value[positions] * np.repeat(concentration, sizes)
-        groups.append(("dirichlet", positions, (alpha, starts)))
+        mix[positions] = np.repeat(mixes["mix"].to_numpy()[starts], sizes)
+        sampler[positions] = code["dirichlet"]
+        arguments[positions, 0] = value[positions] * np.repeat(concentration, sizes)
         for start, size, k in zip(starts, sizes, concentration, strict=True):
             text = "fixed: the whole mix" if size == 1 else f"dirichlet share (concentration {k:g})"
             described[positions[start : start + size]] = text
+        single = np.repeat(sizes == 1, sizes)
+        sampler[positions[single]] = code["fixed"]  # a mix of one supplier is the whole
+        arguments[positions[single], 0] = value[positions[single]]
     names = np.concatenate(
         [
             (edges["source"] + " -> " + edges["target"]).to_numpy(dtype=object),
@@ -325,11 +339,114 @@ def parameters(chain: SupplyChain) -> Parameters:
             "distribution": described,
         }
     )
-    return Parameters(table, groups, E)
+    identities = np.r_[
+        ("edge\x1f" + edges["source"] + "\x1f" + edges["target"]).to_numpy(object),
+        ("impact\x1f" + impacts["node"] + "\x1f" + impacts["category"]).to_numpy(object),
+    ]
+    flat = np.concatenate(choice_values) if choice_values else np.empty(0)
+    return Parameters(table, stream_keys(identities), sampler, arguments, flat, mix, E)
 
 
-def draw(params: Parameters, samples: int, rng: np.random.Generator) -> np.ndarray:
-    """Draw ``samples`` values of every parameter: an array (parameters x samples).
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """The SplitMix64 finaliser (Steele, Lea & Flood 2014), in place on uint64."""
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def stream_keys(identities: Sequence[str]) -> np.ndarray:
+    """A 64-bit key for each text (BLAKE2b): the same on every machine and in every run.
+
+    >>> keys = stream_keys(["edge\x1fore\x1fmetal", "edge\x1fore\x1fmetal", "impact\x1fore\x1fgwp"])
+    >>> bool(keys[0] == keys[1]), bool(keys[0] == keys[2])
+    (True, False)
+    """
+    return np.array(
+        [
+            int.from_bytes(
+                hashlib.blake2b(str(text).encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                "little",
+            )
+            for text in identities
+        ],
+        dtype=np.uint64,
+    )
+
+
+def uniforms(keys: np.ndarray, seed: int, start: int, size: int) -> np.ndarray:
+    """Uniform numbers in (0, 1), one row per key, for samples ``start .. start+size-1``.
+
+    Each key runs its own SplitMix64 stream, started from the key and the seed: sample
+    ``s`` of a parameter is the same number whatever the chunk, whatever other parameters
+    are drawn, and whatever the order they come in.
+
+    >>> u = uniforms(stream_keys(["a", "b"]), seed=0, start=0, size=5)
+    >>> bool(((u > 0) & (u < 1)).all()), np.array_equal(u[:, 2:], uniforms(
+    ...     stream_keys(["a", "b"]), 0, 2, 3))
+    (True, True)
+    """
+    seed_word = _mix64(np.array([(seed * int(_GOLDEN) + 1) % 2**64], dtype=np.uint64))
+    with np.errstate(over="ignore"):
+        base = _mix64(np.asarray(keys, dtype=np.uint64) ^ seed_word)
+        steps = (np.arange(start, start + size, dtype=np.uint64) + np.uint64(1)) * _GOLDEN
+        x = _mix64(base[:, None] + steps[None, :])
+    return ((x >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+
+
+def _uniform_points(keys: np.ndarray, samples: np.ndarray, seed: int, stream: int) -> np.ndarray:
+    """Uniforms in (0, 1) of stream ``stream`` of each key, at each sample (point by point):
+    stream 0 is :func:`uniforms`'s, the others are further streams of the same parameter."""
+    seed_word = _mix64(np.array([(seed * int(_GOLDEN) + 1) % 2**64], dtype=np.uint64))
+    offset = _mix64(np.array([(stream * 0xD1B54A32D192ED03) % 2**64], dtype=np.uint64))
+    with np.errstate(over="ignore"):
+        base = _mix64(np.asarray(keys, dtype=np.uint64) ^ seed_word)
+        if stream:
+            base = _mix64(base ^ offset)
+        x = _mix64(base + (np.asarray(samples, dtype=np.uint64) + np.uint64(1)) * _GOLDEN)
+    return ((x >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+
+
+def _log_gamma(
+    alpha: np.ndarray, keys: np.ndarray, u: np.ndarray, seed: int, start: int
+) -> np.ndarray:
+    """Logarithms of Gamma(alpha, 1) draws (rows: one shape and key each; columns: samples
+    from ``start``), exact: Marsaglia & Tsang's method (2000), each try from the
+    parameter's own further streams, and for ``alpha < 1`` their boost by ``u ** (1 /
+    alpha)`` with ``u`` the parameter's first uniforms. Logarithms, so that the shares of
+    a mix of tiny shapes never underflow to 0 / 0."""
+    rows, size = u.shape
+    boosted = alpha < 1.0
+    d = np.where(boosted, alpha + 1.0, alpha) - 1.0 / 3.0
+    c = 1.0 / np.sqrt(9.0 * d)
+    out = np.empty((rows, size))
+    pending = np.arange(rows * size)
+    attempt = 0
+    while len(pending):
+        row, column = np.divmod(pending, size)
+        key, sample = keys[row], start + column
+        z = ndtri(_uniform_points(key, sample, seed, 2 * attempt + 1))
+        w = _uniform_points(key, sample, seed, 2 * attempt + 2)
+        v = (1.0 + c[row] * z) ** 3
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_v = np.log(v)
+            accept = (v > 0) & (np.log(w) < 0.5 * z * z + d[row] - d[row] * v + d[row] * log_v)
+        out.flat[pending[accept]] = np.log(d[row[accept]]) + log_v[accept]
+        pending = pending[~accept]
+        attempt += 1
+    out[boosted] += np.log(u[boosted]) / alpha[boosted][:, None]
+    return out
+
+
+def draw(params: Parameters, positions: np.ndarray, seed: int, start: int, size: int) -> np.ndarray:
+    """Draw parameters ``positions`` in samples ``start .. start + size - 1``: an array
+    (positions x samples). Every draw inverts one uniform of the parameter's own stream
+    (:func:`uniforms`), so it depends on the parameter, the seed and the sample only.
 
     Examples
     --------
@@ -337,169 +454,91 @@ def draw(params: Parameters, samples: int, rng: np.random.Generator) -> np.ndarr
     >>> chain = from_tables(nodes=[{"id": "a", "kind": "mine", "unit": "kg"}],
     ...                     impacts=[{"node": "a", "category": "gwp", "value": 2,
     ...                               "uncertainty": "uniform(1, 3)"}])
-    >>> values = draw(parameters(chain), 10000, np.random.default_rng(0))
+    >>> values = draw(parameters(chain), np.arange(1), seed=0, start=0, size=10000)
     >>> bool(values.min() >= 1 and values.max() <= 3), round(float(values.mean()), 1)
     (True, 2.0)
     """
-    out = np.empty((len(params), samples))
-    for sampler, positions, arguments in params.groups:
-        m = len(positions)
-        if sampler == "lognormal":
-            median, sigma = arguments
-            out[positions] = median[:, None] * np.exp(
-                sigma[:, None] * rng.standard_normal((m, samples))
+    positions = np.asarray(positions, dtype=np.int64)
+    in_mix = params.mix[positions] >= 0
+    if in_mix.any():  # a share is drawn with the rest of its mix
+        mates = np.flatnonzero(np.isin(params.mix, np.unique(params.mix[positions[in_mix]])))
+        wanted = np.union1d(positions[~in_mix], mates)
+        drawn = draw_each(params, wanted, seed, start, size)
+        return drawn[np.searchsorted(wanted, positions)]
+    return draw_each(params, positions, seed, start, size)
+
+
+def draw_each(params, positions, seed, start, size) -> np.ndarray:
+    """:func:`draw` of ``positions`` that hold every member of any mix among them."""
+    u = uniforms(params.keys[positions], seed, start, size)
+    kind = params.sampler[positions]
+    a, b, c = (params.arguments[positions, i][:, None] for i in range(3))
+    out = np.empty_like(u)
+    for number, name in enumerate(SAMPLERS):
+        rows = np.flatnonzero(kind == number)
+        if not len(rows):
+            continue
+        if len(rows) == len(kind):  # one sampler for all (the usual case): no copies
+            rows = slice(None)
+        x, p0, p1, p2 = u[rows], a[rows], b[rows], c[rows]
+        if name == "fixed":
+            out[rows] = np.broadcast_to(p0, x.shape)
+        elif name == "lognormal":
+            value = ndtri(x)
+            value *= p1
+            np.exp(value, out=value)
+            value *= p0
+            out[rows] = value
+        elif name == "normal":  # cut at 0: the share of the normal below 0 is never drawn
+            safe = np.where(p1 > 0, p1, 1.0)
+            low = ndtr(-p0 / safe)
+            out[rows] = np.where(p1 > 0, p0 + safe * ndtri(low + (1 - low) * x), p0)
+        elif name == "uniform":
+            out[rows] = p0 + (p1 - p0) * x
+        elif name == "loguniform":
+            out[rows] = np.exp(p0 + (p1 - p0) * x)
+        elif name == "triangular":
+            span = np.where(p2 > p0, p2 - p0, 1.0)
+            cut = (p1 - p0) / span
+            out[rows] = np.where(
+                x < cut,
+                p0 + np.sqrt(x * span * (p1 - p0)),
+                p2 - np.sqrt((1 - x) * span * (p2 - p1)),
             )
-        elif sampler == "normal":
-            mean, sd = (a[:, None] for a in arguments)
-            safe = np.where(sd > 0, sd, 1.0)
-            low = ndtr(-mean / safe)  # the share of the normal below 0, cut away
-            u = low + (1 - low) * rng.random((m, samples))
-            out[positions] = np.where(sd > 0, mean + safe * ndtri(u), mean)
-        elif sampler == "uniform":
-            low, high = (a[:, None] for a in arguments)
-            out[positions] = low + (high - low) * rng.random((m, samples))
-        elif sampler == "loguniform":
-            low, high = (a[:, None] for a in arguments)
-            out[positions] = np.exp(low + (high - low) * rng.random((m, samples)))
-        elif sampler == "triangular":
-            low, mode, high = (a[:, None] for a in arguments)
-            u = rng.random((m, samples))
-            width = np.where(high > low, high - low, 1.0)
-            cut = (mode - low) / width
-            left = low + np.sqrt(u * width * (mode - low))
-            right = high - np.sqrt((1 - u) * width * (high - mode))
-            out[positions] = np.where(high > low, np.where(u < cut, left, right), low)
-        elif sampler == "fixed":
-            out[positions] = arguments[0][:, None]
-        elif sampler == "choice":
-            flat, offsets, counts = arguments
-            picked = (rng.random((m, samples)) * counts[:, None]).astype(np.int64)
-            out[positions] = flat[offsets[:, None] + np.minimum(picked, counts[:, None] - 1)]
-        else:  # dirichlet: gamma draws normalised within each mix
-            alpha, starts = arguments
-            gammas = rng.standard_gamma(np.repeat(alpha[:, None], samples, axis=1))
-            totals_ = np.add.reduceat(gammas, starts, axis=0)
-            sizes = np.diff(np.r_[starts, len(positions)])
-            out[positions] = gammas / np.repeat(totals_, sizes, axis=0)
+        elif name == "choice":
+            pick = p0.astype(np.int64) + np.minimum(
+                (x * p1).astype(np.int64), p1.astype(np.int64) - 1
+            )
+            out[rows] = params.choices[pick]
+        else:  # dirichlet: gamma draws, each mix's normalised to shares
+            members = positions[rows]
+            logs = _log_gamma(p0[:, 0], params.keys[members], x, seed, start)
+            _, inverse = np.unique(params.mix[members], return_inverse=True)
+            peak = np.full((inverse.max() + 1, size), -np.inf)
+            np.maximum.at(peak, inverse, logs)
+            scaled = np.exp(logs - peak[inverse])
+            sums = np.zeros_like(peak)
+            np.add.at(sums, inverse, scaled)
+            out[rows] = scaled / sums[inverse]
     return out
-
-
-def _draws(params: Parameters, seed: int, start: int, size: int) -> np.ndarray:
-    """Draws of samples ``start .. start + size - 1`` (``start`` a multiple of the block)."""
-    with np.errstate(over="ignore", invalid="ignore"):  # refused by name below
-        blocks = [
-            draw(params, DRAW_BLOCK, np.random.default_rng([seed, first // DRAW_BLOCK]))
-            for first in range(start, start + size, DRAW_BLOCK)
-        ]
-    drawn = np.concatenate(blocks, axis=1)[:, :size]  # whole blocks: a shorter run is a prefix
-    beyond = ~np.isfinite(drawn).all(axis=1)
-    if beyond.any():
-        names = params.table["parameter"].to_numpy()[beyond].tolist()
-        raise NumericRangeError(names, " in some draws of these parameters")
-    return drawn
 
 
 # ------------------------------------------------------------------------- propagation
 
 
-@dataclass(frozen=True, eq=False)
-class _Batch:
-    """The sweep of the totals, as index arrays, for values that change per sample."""
-
-    n: int
-    k: int
-    levels: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
-    back: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None
-    impact_node: np.ndarray
-    impact_category: np.ndarray
-    labels: pd.Index
-    widest: int
-
-
-def _grouped(edge: np.ndarray, supplier: np.ndarray, consumer: np.ndarray) -> tuple:
-    """Edges sorted by consumer: (edges, suppliers, consumers with input, group starts)."""
-    order = np.argsort(consumer, kind="stable")
-    consumer = consumer[order]
-    starts = np.flatnonzero(np.r_[True, np.diff(consumer) != 0]) if len(consumer) else consumer
-    return edge[order], supplier[order], consumer[starts], starts
-
-
-def _batch(chain: SupplyChain) -> _Batch:
-    matrices = to_matrices(chain)
-    system = plan(matrices.A, labels=matrices.nodes)
-    level = system.node_level
-    s, c = matrices.edge_supplier, matrices.edge_consumer
-    edge = np.arange(len(s))
-    back = level[s] >= level[c]
-    levels = []
-    forward = edge[~back]
-    by_level = pd.Series(forward).groupby(level[c[forward]]).indices
-    for lvl in sorted(by_level):
-        chosen = forward[by_level[lvl]]
-        levels.append(_grouped(chosen, s[chosen], c[chosen]))
-    widest = max([len(x[0]) for x in levels] + [int(back.sum()), 1])
-    return _Batch(
-        n=len(matrices.nodes),
-        k=len(matrices.categories),
-        levels=levels,
-        back=_grouped(edge[back], s[back], c[back]) if back.any() else None,
-        impact_node=matrices.impact_node,
-        impact_category=matrices.impact_category,
-        labels=matrices.nodes,
-        widest=widest,
+def _schedule(chain: SupplyChain) -> tuple[Schedule, pd.Index, pd.Index]:
+    """The sweep of ``chain``'s totals for sampled values (the solver's), its node ids and
+    its categories."""
+    m = to_matrices(chain)
+    p = plan(m.A, labels=m.nodes)
+    found = schedule(
+        p, m.edge_supplier, m.edge_consumer, m.impact_node, m.impact_category, len(m.categories)
     )
+    return found, m.nodes, m.categories
 
 
-def _flow(Y: np.ndarray, amounts: np.ndarray, group: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Sum over each consumer's inputs of amount x supplier total, per sample."""
-    edge, supplier, consumer, starts = group
-    contribution = amounts[edge][:, None, :] * Y[supplier]
-    return consumer, np.add.reduceat(contribution, starts, axis=0)
-
-
-def _sweep(batch: _Batch, R: np.ndarray, amounts: np.ndarray) -> np.ndarray:
-    Y = R
-    for group in batch.levels:
-        consumer, inflow = _flow(Y, amounts, group)
-        Y[consumer] += inflow
-    return Y
-
-
-def _propagate(batch: _Batch, amounts: np.ndarray, impacts: np.ndarray) -> np.ndarray:
-    """Totals (nodes x categories x samples) for one batch of sampled values."""
-    samples = amounts.shape[1] if amounts.size else impacts.shape[1]
-    R = np.zeros((batch.n, batch.k, samples))
-    R[batch.impact_node, batch.impact_category] = impacts
-    with np.errstate(over="ignore", invalid="ignore"):  # both refused by name below
-        Y = _sweep(batch, R, amounts) if batch.back is None else _loop_sweeps(batch, R, amounts)
-    beyond = ~np.isfinite(Y).all(axis=(1, 2))
-    if beyond.any():
-        raise NumericRangeError(list(batch.labels[beyond]), " in some Monte Carlo samples")
-    return Y
-
-
-def _loop_sweeps(batch: _Batch, R: np.ndarray, amounts: np.ndarray) -> np.ndarray:
-    """Gauss-Seidel sweeps over the back edges until every sample has converged."""
-    Y = _sweep(batch, R.copy(), amounts)
-    for _ in range(_MAX_SWEEPS):
-        consumer, inflow = _flow(Y, amounts, batch.back)
-        start = R.copy()
-        start[consumer] += inflow
-        previous, Y = Y, _sweep(batch, start, amounts)
-        scale = np.maximum(np.abs(Y), np.finfo(float).tiny)
-        if not np.all(np.isfinite(Y)):
-            break
-        if float((np.abs(Y - previous) / scale).max(initial=0.0)) <= _LOOP_TOLERANCE:
-            return Y
-    loop = sorted(set(batch.labels[batch.back[1]]) | set(batch.labels[batch.back[2]]))
-    raise DivergentLoopError(loop)
-
-
-def _upstream_part(
-    chain: SupplyChain, nodes: Sequence[str], kept: np.ndarray
-) -> tuple[SupplyChain, np.ndarray]:
-    """The part of ``chain`` upstream of ``nodes`` (a graph of its own), and the positions
-    ``kept`` (edges, then impacts, of the whole graph) in it."""
+def _upstream_part(chain: SupplyChain, nodes: Sequence[str]) -> SupplyChain:
+    """The part of ``chain`` upstream of ``nodes``, as a graph of its own."""
     ids = pd.Index(chain.nodes["id"])
     A = to_matrices(chain).A
     reach = np.zeros(len(ids), dtype=bool)
@@ -509,21 +548,16 @@ def _upstream_part(
         if not reach[start]:
             reach[breadth_first_order(reversed_graph, start, directed=True)[0]] = True
     if reach.all():
-        return chain, kept
+        return chain
     edges = np.flatnonzero(reach[chain.index.edge_consumer])
     impacts = np.flatnonzero(reach[chain.index.impact_node])
-    new_position = np.full(len(chain.edges) + len(chain.impacts), -1)
-    new_position[edges] = np.arange(len(edges))
-    new_position[len(chain.edges) + impacts] = len(edges) + np.arange(len(impacts))
-    part = replace(
+    return replace(
         chain,
         nodes=chain.nodes[reach].reset_index(drop=True),
         edges=chain.edges.iloc[edges].reset_index(drop=True),
         impacts=chain.impacts.iloc[impacts].reset_index(drop=True),
         social=chain.social[chain.social["node"].isin(ids[reach])].reset_index(drop=True),
     )
-    moved = new_position[kept]
-    return part, moved[moved >= 0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -533,16 +567,22 @@ class MonteCarlo:
     Attributes
     ----------
     chain : SupplyChain
+        The graph drawn: the whole graph, or the part upstream of the nodes asked for.
     nodes : pandas.Index
         The nodes whose results were kept (ids).
     categories : pandas.Index
     results : ndarray, shape (nodes, categories, samples)
-        Total per unit of each kept node, in the category's unit, per sample.
+        Total per unit of each kept node, in the category's unit, per sample; NaN in the
+        samples whose draws make a loop need one unit or more of itself.
     params : Parameters
-    kept : ndarray of int
-        Positions of the parameters whose draws were kept (for :func:`sensitivity`).
-    draws : ndarray, shape (kept, samples)
+        The parameters of ``chain``; their draws are made again on demand
+        (:meth:`draws`): they are keyed, so they are the run's.
     seed : int
+    divergent : ndarray of bool, shape (samples,)
+        The samples whose own draws make a loop need one unit or more of itself: left out
+        of every statistic.
+    loops : list of tuple of str
+        The loops that diverged in those samples.
     """
 
     chain: SupplyChain
@@ -550,13 +590,41 @@ class MonteCarlo:
     categories: pd.Index
     results: np.ndarray
     params: Parameters
-    kept: np.ndarray
-    draws: np.ndarray
     seed: int
+    divergent: np.ndarray
+    loops: list[tuple[str, ...]]
 
     @property
     def samples(self) -> int:
         return self.results.shape[2]
+
+    def draws(self, positions: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The draws of the parameters at ``positions`` in this run (positions x samples)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return draw(self.params, positions, self.seed, 0, self.samples)
+
+
+def divergence_note(mc: MonteCarlo) -> str:
+    """A sentence on the samples whose own draws made a loop need itself ("" if none).
+
+    >>> from supplychain.model import from_tables
+    >>> chain = from_tables(nodes=[{"id": "a", "kind": "material", "unit": "kg"}],
+    ...                     edges=[{"source": "a", "target": "a", "amount": 0.9,
+    ...                             "uncertainty": "uniform(0.8, 1.1)"}])
+    >>> divergence_note(monte_carlo(chain, 100, seed=0))[:60]
+    '34 of 100 samples draw amounts with which a loop needs one u'
+    """
+    count = int(mc.divergent.sum())
+    if not count:
+        return ""
+    loops = "; ".join(
+        ", ".join(loop[:6]) + (" ..." if len(loop) > 6 else "") for loop in mc.loops[:3]
+    )
+    return (
+        f"{count} of {mc.samples} samples draw amounts with which a loop needs one unit or"
+        f" more of itself ({loops}); they have no finite total and are left out of the"
+        " statistics"
+    )
 
 
 def monte_carlo(
@@ -564,7 +632,6 @@ def monte_carlo(
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
     nodes: Sequence[str] | None = None,
-    keep_draws: Sequence[int] | np.ndarray = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> MonteCarlo:
     """Draw every parameter ``samples`` times and propagate all draws through the graph.
@@ -575,57 +642,58 @@ def monte_carlo(
     samples : int
         Number of samples (at least 2).
     seed : int
-        Seed of numpy's generator: the same seed gives the same numbers.
+        The same seed gives the same numbers: each parameter's draws come from its own
+        stream, keyed by the parameter and the seed (:func:`uniforms`), so a node's
+        numbers do not depend on which other nodes are asked for, nor on the chunking.
     nodes : sequence of str, optional
-        The nodes whose totals to keep (default: all).
-    keep_draws : sequence of int
-        Parameter positions whose draws to keep (for :func:`sensitivity`).
+        The nodes whose totals to keep (default: all). Only the part of the graph
+        upstream of them is drawn and solved (the rest cannot move their totals).
     progress : callable, optional
         Called as ``progress(done, samples)`` after each chunk.
 
-    With ``nodes``, only the part of the graph upstream of them is drawn and solved (the
-    rest cannot move their totals): the same seed and the same nodes give the same numbers.
+    The propagation is the solver's (:func:`supplychain.solver.solve_samples`): level
+    sweeps vectorised over the samples, loops swept to the tolerance of the totals and
+    solved exactly where sweeps do not settle. A sample whose own draws make a loop need
+    one unit or more of itself is not an error of the graph: it is counted in
+    :attr:`MonteCarlo.divergent` and left out of the statistics.
 
     Raises
     ------
-    DivergentLoopError
-        If a loop needs one unit or more of itself in some sample.
+    UnknownNodeError
+        If a node is not in the graph.
     SupplyChainError
-        If ``samples`` is below 2.
+        If ``samples`` is below 2, or every sample diverges.
     """
     if samples < 2:
         raise SupplyChainError(f"Monte Carlo needs at least 2 samples, not {samples}")
     all_ids = pd.Index(chain.nodes["id"])
     for node in nodes or ():
         node_position(all_ids, node)  # names an unknown node
-    kept = np.asarray(keep_draws, dtype=np.int64)
     if nodes is not None:  # only what is upstream of them can move their totals
-        chain, kept = _upstream_part(chain, nodes, kept)
+        chain = _upstream_part(chain, nodes)
     params = parameters(chain)
-    batch = _batch(chain)
-    keep = np.arange(batch.n) if nodes is None else pd.Index(batch.labels).get_indexer(nodes)
-    per_sample = 8 * max(batch.widest, batch.n) * max(batch.k, 1) * 3
-    chunk = max(1, min(samples, CHUNK_BYTES // per_sample) // DRAW_BLOCK) * DRAW_BLOCK
-    results = np.empty((len(keep), batch.k, samples))
-    draws = np.empty((len(kept), samples))
-    E = params.edges
-    for start in range(0, samples, chunk):
-        size = min(chunk, samples - start)
-        values = _draws(params, seed, start, size)
-        Y = _propagate(batch, values[:E], values[E:])
-        results[:, :, start : start + size] = Y[keep]
-        draws[:, start : start + size] = values[kept]
-        if progress is not None:
-            progress(start + size, samples)
+    sweep, ids, categories = _schedule(chain)
+    keep = np.arange(len(ids)) if nodes is None else ids.get_indexer(list(dict.fromkeys(nodes)))
+
+    def values(positions: np.ndarray, start: int, size: int) -> np.ndarray:
+        return draw(params, positions, seed, start, size)
+
+    found = solve_samples(sweep, values, samples, keep, chunk_bytes=CHUNK_BYTES, progress=progress)
+    if found.divergent.all():
+        loops = "; ".join(", ".join(loop) for loop in found.loops[:3])
+        raise SupplyChainError(
+            f"every one of the {samples} samples draws a loop that needs one unit or more of"
+            f" itself ({loops}): the uncertainty given on its amounts allows no finite total"
+        )
     return MonteCarlo(
         chain=chain,
-        nodes=pd.Index(batch.labels[keep]),
-        categories=to_matrices(chain).categories,
-        results=results,
+        nodes=pd.Index(ids[keep]),
+        categories=categories,
+        results=found.totals,
         params=params,
-        kept=kept,
-        draws=draws,
         seed=seed,
+        divergent=found.divergent,
+        loops=found.loops,
     )
 
 
@@ -665,8 +733,20 @@ def uncertainty_summary(
     base = totals(mc.chain if solution is None else solution).set_index(["node", "category"])
     n, k, samples = mc.results.shape
     flat = mc.results.reshape(n * k, samples)  # not -1: a graph may have no category
+    flat = flat[:, ~mc.divergent]  # samples whose loop diverged have no total
     names = [f"p{q:g}" for q in percentiles]
-    frame = pd.DataFrame(
+    with np.errstate(over="ignore", invalid="ignore"):  # a spread beyond floats is inf
+        frame = _statistics(mc, flat, k, percentiles, names)
+    joined = frame.join(base, on=["node", "category"], how="inner")
+    no_data = joined["value"].isna()  # nothing upstream has a figure: no spread either
+    joined.loc[no_data, ["mean", "median", "sd", *names]] = np.nan
+    columns = SUMMARY_COLUMNS[:7] + names + SUMMARY_COLUMNS[7:]
+    return joined[columns].reset_index(drop=True)
+
+
+def _statistics(mc: MonteCarlo, flat: np.ndarray, k: int, percentiles, names) -> pd.DataFrame:
+    n = len(mc.nodes)
+    return pd.DataFrame(
         {
             "node": np.repeat(mc.nodes.to_numpy(), k),
             "category": np.tile(mc.categories.to_numpy(), n),
@@ -676,11 +756,6 @@ def uncertainty_summary(
             **dict(zip(names, np.percentile(flat, list(percentiles), axis=1), strict=True)),
         }
     )
-    joined = frame.join(base, on=["node", "category"], how="inner")
-    no_data = joined["value"].isna()  # nothing upstream has a figure: no spread either
-    joined.loc[no_data, ["mean", "median", "sd", *names]] = np.nan
-    columns = SUMMARY_COLUMNS[:7] + names + SUMMARY_COLUMNS[7:]
-    return joined[columns].reset_index(drop=True)
 
 
 def upstream_parameters(chain: SupplyChain, node: str) -> np.ndarray:
@@ -705,15 +780,19 @@ SENSITIVITY_COLUMNS = [
 ]
 
 
+_SENSITIVITY_BYTES = 64 * 2**20  # draws ranked at a time by sensitivity
+
+
 def sensitivity(mc: MonteCarlo, node: str, category: str) -> pd.DataFrame:
     """The parameters that drive the spread of ``node``'s total in ``category``.
 
-    Spearman rank correlation between each kept parameter's draws and the node's total;
-    ``variance_share`` is its square over the sum of squares (a first-order share of the
-    variance explained, adding up to 1). Correlations within sampling noise (below
+    Spearman rank correlation between each upstream parameter's draws and the node's
+    total; ``variance_share`` is its square over the sum of squares (a first-order share
+    of the variance explained, adding up to 1). Correlations within sampling noise (below
     :func:`noise_floor` of the samples and parameters) are left out: with thousands of
-    parameters, chance alone gives some of them a correlation of 0.1. Run
-    :func:`monte_carlo` with ``keep_draws`` set to :func:`upstream_parameters` of the node.
+    parameters, chance alone gives some of them a correlation of 0.1. The draws are made
+    again, a block of parameters at a time (they are keyed: the run's own draws), so that
+    a node with 10^5 parameters upstream needs no draws kept in memory.
 
     Returns
     -------
@@ -724,17 +803,27 @@ def sensitivity(mc: MonteCarlo, node: str, category: str) -> pd.DataFrame:
     """
     row = node_position(mc.nodes, node)
     column = category_position(mc.categories, category)
-    result = mc.results[row, column]
-    own = mc.params.table["category"].to_numpy()[mc.kept]
-    varying = (mc.draws.std(axis=1) > 0) & ((own == "") | (own == category))
-    draws, positions = mc.draws[varying], mc.kept[varying]
+    valid = ~mc.divergent
+    result = mc.results[row, column][valid]
+    positions = upstream_parameters(mc.chain, node)
+    own = mc.params.table["category"].to_numpy()[positions]
+    positions = positions[(own == "") | (own == category)]
     if len(positions) == 0 or result.std() == 0:
         return pd.DataFrame(columns=SENSITIVITY_COLUMNS)
-    ranked = rankdata(draws, axis=1)
     target = rankdata(result)
-    ranked -= ranked.mean(axis=1, keepdims=True)
     target -= target.mean()
-    rho = (ranked @ target) / (np.linalg.norm(ranked, axis=1) * np.linalg.norm(target))
+    target /= np.linalg.norm(target)
+    block = max(1, _SENSITIVITY_BYTES // (8 * mc.samples))
+    rho, varying = np.zeros(len(positions)), np.zeros(len(positions), dtype=bool)
+    for first in range(0, len(positions), block):
+        draws = mc.draws(positions[first : first + block])[:, valid]
+        spread = draws.std(axis=1) > 0
+        ranked = rankdata(draws, axis=1)
+        ranked -= ranked.mean(axis=1, keepdims=True)
+        norms = np.linalg.norm(ranked, axis=1)
+        part = np.divide(ranked @ target, norms, out=np.zeros(len(draws)), where=norms > 0)
+        rho[first : first + block], varying[first : first + block] = part, spread
+    rho, positions = rho[varying], positions[varying]
     above = np.abs(rho) > noise_floor(result.size, len(rho))
     frame = mc.params.table.iloc[positions[above]][SENSITIVITY_COLUMNS[:5]].copy()
     frame["rank_correlation"] = rho[above]

@@ -9,7 +9,7 @@ from conftest import SOURCES, edge, impact, make, node
 from conftest import run_cli as run
 
 import supplychain.uncertainty as unc
-from supplychain.errors import DivergentLoopError, SupplyChainError, UnknownNodeError
+from supplychain.errors import SupplyChainError, UnknownNodeError
 from supplychain.io import load
 from supplychain.model import from_tables
 from supplychain.propagate import totals
@@ -21,8 +21,12 @@ from supplychain.uncertainty import (
     parameters,
     sensitivity,
     uncertainty_summary,
-    upstream_parameters,
 )
+
+
+def draws(params, samples: int, seed: int = 0) -> np.ndarray:
+    """Every parameter of ``params``, ``samples`` times."""
+    return draw(params, np.arange(len(params)), seed, 0, samples)
 
 
 def total_of(mc, node_id: str, category: str = "gwp") -> np.ndarray:
@@ -93,17 +97,17 @@ def test_a_mix_is_drawn_as_shares_that_add_up_to_one():
     )
     params = parameters(chain)
     assert set(params.table["distribution"].iloc[:3]) == {"dirichlet share (concentration 50)"}
-    values = draw(params, 20_000, np.random.default_rng(0))[:3]
+    values = draws(params, 20_000)[:3]
     assert np.allclose(values.sum(axis=0), 1)
     assert values.mean(axis=1) == pytest.approx([0.7, 0.2, 0.1], abs=0.005)
     assert values[0].std() == pytest.approx(math.sqrt(0.7 * 0.3 / 51), rel=0.05)
 
 
 def test_an_unknown_origin_spreads_over_the_producing_countries():
-    mc = monte_carlo(load("ai-inference"), samples=400, seed=0, keep_draws=range(200))
+    mc = monte_carlo(load("ai-inference"), samples=400, seed=0)
     pool = mc.params.table.query("parameter.str.endswith('-> cobalt-unknown-origin')")
     assert len(pool) > 5 and pool["distribution"].str.startswith("dirichlet").all()
-    shares = mc.draws[pool.index.to_numpy()]
+    shares = mc.draws(pool.index.to_numpy())
     assert np.allclose(shares.sum(axis=0), 1)
 
 
@@ -120,7 +124,7 @@ def test_ranges_are_log_uniform_and_normals_never_negative():
             impact("b", 1, uncertainty="normal(sd=2)"),
         ],
     )
-    values = draw(parameters(chain), 40_000, np.random.default_rng(1))
+    values = draws(parameters(chain), 40_000, seed=1)
     assert np.median(values[0]) == pytest.approx(10, rel=0.05)
     assert values[0].min() >= 1 and values[0].max() <= 100
     assert values[1].min() >= 0
@@ -132,7 +136,7 @@ def test_bounds_in_another_unit_are_converted_with_the_figure():
         [edge("ore", "metal", 500, unit="g", uncertainty="uniform(400, 600)")],
         [impact("ore", 1)],
     )
-    values = draw(parameters(chain), 10_000, np.random.default_rng(2))[0]
+    values = draws(parameters(chain), 10_000, seed=2)[0]
     assert values.min() >= 0.4 and values.max() <= 0.6
 
 
@@ -161,21 +165,58 @@ def test_each_sample_equals_a_full_solve_with_its_draws(monkeypatch, chunk_bytes
         ],
         [impact("ore", 5.0, transparency="estimated"), impact("part", 1.0)],
     )
-    mc = monte_carlo(chain, samples=20, seed=9, keep_draws=range(6))
+    mc = monte_carlo(chain, samples=20, seed=9)
     E = len(chain.edges)
+    drawn = mc.draws(range(6))
     for s in range(20):
-        expected = dense_totals(chain, mc.draws[:E, s], mc.draws[E:, s])
+        expected = dense_totals(chain, drawn[:E, s], drawn[E:, s])
         assert mc.results[:, :, s] == pytest.approx(expected, rel=1e-9)
 
 
-def test_a_loop_that_needs_itself_in_some_samples_is_refused():
+def test_a_loop_that_needs_itself_in_every_sample_is_refused():
+    chain = make(
+        [node("a"), node("b")],
+        [edge("a", "b", 1.25, "missing", uncertainty="uniform(1.2, 1.3)")]
+        + [edge("b", "a", 0.9, "missing", uncertainty="uniform(0.9, 0.95)")],
+        [impact("a", 1.0)],
+    )
+    with pytest.raises(SupplyChainError, match="every one of the 200 samples.*a, b"):
+        monte_carlo(chain, samples=200, seed=0)
+
+
+def test_samples_whose_own_draws_diverge_are_counted_and_left_out():
+    """The loop's gain is 0.9 x 0.9 = 0.81 at the figures, but a missing figure is drawn
+    with a GSD of 3: some samples' loops need more than one unit of themselves."""
     chain = make(
         [node("a"), node("b")],
         [edge("a", "b", 0.9, "missing"), edge("b", "a", 0.9, "missing")],
         [impact("a", 1.0)],
     )
-    with pytest.raises(DivergentLoopError, match="a, b"):
-        monte_carlo(chain, samples=200, seed=0)
+    mc = monte_carlo(chain, samples=200, seed=0)
+    gain = mc.draws([0]) * mc.draws([1])
+    assert np.array_equal(mc.divergent, (gain >= 1).ravel())  # exactly the samples that need it
+    assert 0 < mc.divergent.sum() < 200 and mc.loops == [("a", "b")]
+    assert np.isnan(mc.results[:, :, mc.divergent]).all()
+    assert np.isfinite(uncertainty_summary(mc)[["median", "p95"]].to_numpy()).all()
+
+
+def test_a_loop_the_sweeps_settle_slowly_is_solved_exactly_in_every_sample():
+    """Issue 14's graph: metal takes 0.985-0.99 of itself; impacts gives 100 kg CO2e per
+    kg of metal, and every sample must agree with its own geometric series."""
+    chain = make(
+        [node("metal"), node("phone", "device", "item")],
+        [
+            edge("metal", "metal", 0.99, "estimated", uncertainty="uniform(0.985, 0.99)"),
+            edge("metal", "phone", 0.01, "disclosed", uncertainty="normal(sd=0)"),
+        ],
+        [impact("metal", 1.0, uncertainty="normal(sd=0)")],
+    )
+    assert totals(chain, "metal", "gwp")["value"].iloc[0] == pytest.approx(100, rel=1e-12)
+    mc = monte_carlo(chain, samples=50, seed=1)
+    loop = mc.draws([0]).ravel()
+    assert not mc.divergent.any()
+    assert total_of(mc, "metal") == pytest.approx(1 / (1 - loop), rel=1e-10)
+    assert total_of(mc, "phone") == pytest.approx(0.01 / (1 - loop), rel=1e-10)
 
 
 def test_fixed_figures_give_the_deterministic_totals_in_every_sample():
@@ -214,7 +255,7 @@ def test_a_choice_draws_each_value_as_often_and_is_centred_on_their_mean():
         ],
         [impact("grid", 0.5, transparency="disclosed")],
     )
-    values = draw(parameters(chain), 30_000, np.random.default_rng(2))[0]
+    values = draws(parameters(chain), 30_000, seed=2)[0]
     assert set(np.unique(values)) == {0.5, 1.5, 4.0}  # converted to kWh like the figure
     assert np.bincount((values * 2).astype(int))[[1, 3, 8]] / 30_000 == pytest.approx(
         [1 / 3] * 3, abs=0.01
@@ -232,7 +273,7 @@ def test_sensitivity_names_the_widest_undisclosed_figure_first():
         ],
         [impact("ore", 5.0), impact("grid", 0.4, transparency="disclosed")],
     )
-    mc = monte_carlo(chain, 3000, seed=1, keep_draws=upstream_parameters(chain, "metal"))
+    mc = monte_carlo(chain, 3000, seed=1)
     found = sensitivity(mc, "metal", "gwp")
     assert found.loc[0, "parameter"] == "grid -> metal"
     assert found.loc[0, "transparency"] == "missing"
@@ -248,7 +289,7 @@ def test_sensitivity_leaves_out_what_only_chance_correlates():
         + [edge("grid", "metal", 2.0, "missing", uncertainty="lognormal(3)")],
         [impact(m["id"], 1e-9) for m in mines] + [impact("grid", 0.4)],
     )
-    mc = monte_carlo(chain, 500, seed=3, keep_draws=upstream_parameters(chain, "metal"))
+    mc = monte_carlo(chain, 500, seed=3)
     found = sensitivity(mc, "metal", "gwp")
     assert list(found["parameter"]) == ["grid -> metal"]
     assert noise_floor(500, 601) > 0.15  # what 601 unrelated draws reach by chance
@@ -317,9 +358,54 @@ def test_a_zero_figure_stays_zero():
 def test_samples_do_not_depend_on_chunking_or_on_how_many_are_drawn(monkeypatch):
     chain = load("ai-inference")
     many = monte_carlo(chain, samples=40, seed=3).results
-    monkeypatch.setattr(unc, "CHUNK_BYTES", 1)  # one block of draws per chunk
+    monkeypatch.setattr(unc, "CHUNK_BYTES", 1)  # one sample and one level per chunk
     assert np.array_equal(monte_carlo(chain, samples=40, seed=3).results, many)
     assert np.array_equal(monte_carlo(chain, samples=13, seed=3).results, many[:, :, :13])
+
+
+def test_a_nodes_numbers_do_not_depend_on_which_other_nodes_are_asked_for():
+    """Issue 14: report, page and ``uncertainty --node`` printed three P5-P95 for one node."""
+    chain = load("ai-inference")
+    alone = monte_carlo(chain, 200, seed=0, nodes=["image-generation"])
+    together = monte_carlo(chain, 200, seed=0, nodes=["text-classification", "image-generation"])
+    everything = monte_carlo(chain, 200, seed=0)
+    row = [m.nodes.get_loc("image-generation") for m in (alone, together, everything)]
+    assert np.allclose(alone.results[row[0]], together.results[row[1]], rtol=1e-13)
+    assert np.allclose(alone.results[row[0]], everything.results[row[2]], rtol=1e-13)
+
+
+def test_draws_are_keyed_by_the_parameter_not_its_position():
+    chain = chain_of_two("", "")
+    flipped = make(
+        [node("metal"), node("ore", "mine")],
+        [edge("ore", "metal", 2, "published")],
+        [impact("ore", 3, transparency="published")],
+    )
+    a, b = draws(parameters(chain), 100), draws(parameters(flipped), 100)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(draws(parameters(chain), 100, seed=1), a)
+
+
+def test_keyed_uniforms_are_uniform_and_independent():
+    from scipy import stats
+
+    u = unc.uniforms(unc.stream_keys([f"p{i}" for i in range(200)]), 0, 0, 5000)
+    assert stats.kstest(u.ravel(), "uniform").pvalue > 0.001
+    correlation = np.corrcoef(u)[np.triu_indices(200, 1)]
+    assert np.abs(correlation).max() < 5 / math.sqrt(5000)  # no pair beyond chance
+    lagged = np.corrcoef(u[:, :-1].ravel(), u[:, 1:].ravel())[0, 1]
+    assert abs(lagged) < 5 / math.sqrt(u.size)
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.7, 1.0, 3.0, 40.0, 900.0])
+def test_gamma_draws_have_the_gamma_distribution(alpha):
+    from scipy import stats
+
+    keys = unc.stream_keys(["g"])
+    u = unc.uniforms(keys, 4, 0, 20_000)
+    values = np.exp(unc._log_gamma(np.array([alpha]), keys, u, 4, 0)[0])
+    assert stats.kstest(values, stats.gamma(alpha).cdf).pvalue > 0.001
+    assert values.mean() == pytest.approx(alpha, rel=5 * math.sqrt(1 / alpha / 20_000) + 0.01)
 
 
 def test_the_progress_bar_shows_only_after_its_delay():
@@ -340,13 +426,12 @@ def test_a_run_for_some_nodes_draws_only_what_is_upstream_of_them():
         [edge("ore", "metal", 2.0, "estimated"), edge("sand", "glass", 3.0, "estimated")],
         [impact("ore", 1.0, transparency="estimated"), impact("sand", 5.0)],
     )
-    keep = upstream_parameters(chain, "metal")
-    mc = monte_carlo(chain, 500, seed=2, nodes=["metal"], keep_draws=keep)
+    mc = monte_carlo(chain, 500, seed=2, nodes=["metal"])
     assert list(mc.chain.nodes["id"]) == ["ore", "metal"]  # the glass branch is left out
     assert set(mc.params.table["parameter"]) == {"ore -> metal", "ore: gwp"}
     found = sensitivity(mc, "metal", "gwp")
     assert set(found["parameter"]) == {"ore -> metal", "ore: gwp"}
-    product = mc.draws.prod(axis=0)  # metal = amount x impact, sample by sample
+    product = mc.draws(range(2)).prod(axis=0)  # metal = amount x impact, sample by sample
     assert mc.results[0, 0] == pytest.approx(product)
 
 
