@@ -49,8 +49,8 @@ from supplychain.output import (
 )
 from supplychain.problems import problems_frame
 from supplychain.propagate import category_position, solve_chain, totals
-from supplychain.render import PAGE_SAMPLES, write_page
-from supplychain.report import report_samples, report_sections
+from supplychain.render import PAGE_SAMPLES, shown_nodes, write_page
+from supplychain.report import headline_nodes, report_samples, report_sections
 from supplychain.shipped import DEFAULT_GRAPH
 from supplychain.social import social_sections
 from supplychain.summary import shipped_graphs_overview
@@ -375,18 +375,14 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _report_page(chain, solution, args: argparse.Namespace) -> str:
+def _report_page(chain, solution, run, args: argparse.Namespace) -> str:
     """Write the report's page (after the report is printed: a page that cannot be written
     is an error, exit 1, but the report stands); return a line saying where."""
     if args.no_page:
         return ""
     target = Path(args.page) if args.page else Path(safe_file_name(chain.name, ".html"))
     written = write_page(
-        chain,
-        target,
-        protect=(resolve_graph_path(args.path),),
-        solution=solution,
-        samples=report_samples(chain),  # the page's P5-P95 are the report's
+        chain, target, protect=(resolve_graph_path(args.path),), solution=solution, run=run
     )
     return f"the interactive page: {written.absolute()} (open it in a browser; it works offline)"
 
@@ -394,10 +390,15 @@ def _report_page(chain, solution, args: argparse.Namespace) -> str:
 def _report(args: argparse.Namespace) -> int:
     chain = load(args.path)
     solution = solve_chain(chain)
-    sections = report_sections(chain, solution)
+    # one Monte Carlo run for the report and its page: the same P5-P95 in both
+    nodes = headline_nodes(solution)
+    if not args.no_page:
+        nodes = list(dict.fromkeys([*nodes, *shown_nodes(solution)]))
+    run = monte_carlo(chain, report_samples(chain), DEFAULT_SEED, nodes) if nodes else None
+    sections = report_sections(chain, solution, run)
     if args.format != "table":
         sys.stdout.write(render_sections(sections, args.format))
-        page = _report_page(chain, solution, args)
+        page = _report_page(chain, solution, run, args)
         if page:
             sys.stderr.write(terminal_safe(page) + "\n")
         return 0
@@ -407,7 +408,7 @@ def _report(args: argparse.Namespace) -> int:
     sys.stdout.write(render_sections(sections, "table"))
     sys.stdout.write(f"\n== validation warnings ({len(warnings)}) ==\n")
     sys.stdout.write(render_problems(list(chain.warnings)) or "(none)\n")
-    page = _report_page(chain, solution, args)
+    page = _report_page(chain, solution, run, args)
     if page:
         sys.stdout.write(f"\n{terminal_safe(page)}\n")
     return 0

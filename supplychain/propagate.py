@@ -106,6 +106,9 @@ class Solution:
     H_up_to: dict[int, np.ndarray] | None
     requirements: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     plans: dict[int, Plan] = field(default_factory=dict, repr=False)
+    derived: dict[object, object] = field(default_factory=dict, repr=False)
+    """Results of analyses that hold for every node (social exposure of all nodes ...),
+    kept so that asking for many nodes solves them once."""
 
     @cached_property
     def with_figures(self) -> np.ndarray:

@@ -59,6 +59,7 @@ from supplychain.solver import solve
 from supplychain.trace import main_category
 from supplychain.uncertainty import (
     DEFAULT_SEED,
+    MonteCarlo,
     affordable_samples,
     monte_carlo,
     uncertainty_summary,
@@ -66,6 +67,7 @@ from supplychain.uncertainty import (
 
 __all__ = [
     "page_data",
+    "shown_nodes",
     "render_page",
     "write_page",
     "DEFAULT_CUTOFF",
@@ -237,6 +239,38 @@ def _flows(solution, focus: str | None, category: str | None) -> tuple:
     return through, edge, of, of_mass
 
 
+def _visible(solution, share, of_mass, focus, cutoff, max_nodes) -> tuple[np.ndarray, float]:
+    """Which nodes the page shows (a mask), and the share below which the rest are hidden."""
+    n = len(share)
+    if focus is not None:  # a mine stays if it supplies enough of the mass, however clean
+        threshold = DEFAULT_CUTOFF if cutoff is None else cutoff
+        visible = ((share >= threshold) & (share > 0)) | ((of_mass >= threshold) & (of_mass > 0))
+        visible[node_position(solution, focus)] = True
+    else:
+        threshold = 0.0 if cutoff is None else cutoff
+        visible = share >= threshold if threshold > 0 else np.ones(n, dtype=bool)
+    if visible.sum() > max_nodes:
+        ranked = np.argsort(-share, kind="stable")[:max_nodes]
+        visible = np.zeros(n, dtype=bool)
+        visible[ranked] = True
+    return visible, threshold
+
+
+def shown_nodes(
+    solution: Solution,
+    focus: str | None = None,
+    category: str | None = None,
+    cutoff: float | None = None,
+    max_nodes: int = MAX_NODES,
+) -> list[str]:
+    """The ids of the nodes :func:`page_data` shows with these options (to run one Monte
+    Carlo for a report and its page)."""
+    category = category or main_category(solution)
+    share, _, _, of_mass = _flows(solution, focus, category)
+    visible, _ = _visible(solution, share, of_mass, focus, cutoff, max_nodes)
+    return solution.chain.nodes["id"].to_numpy()[visible].tolist()
+
+
 def _scaled(dashes: list[int] | bool, width: float) -> list[float] | bool:
     """A dash pattern that stays visible on a wide line (gaps at least 1.5 line widths)."""
     if not dashes or width <= 2:
@@ -253,6 +287,7 @@ def page_data(
     seed: int = DEFAULT_SEED,
     max_nodes: int = MAX_NODES,
     solution: Solution | None = None,
+    run: MonteCarlo | None = None,
 ) -> dict:
     """Everything the page draws, as JSON-ready data.
 
@@ -260,7 +295,8 @@ def page_data(
     page shows the very numbers printed beside it and nothing is solved twice. The panel's
     P5-P95 come from a Monte Carlo run of the shown nodes with ``samples`` and ``seed``:
     its draws are keyed by parameter, so they are the report's and ``uncertainty``'s for
-    the same seed and sample count.
+    the same seed and sample count. ``run``: that Monte Carlo run already made (it must
+    keep every shown node; ``samples`` and ``seed`` are then its own).
 
     Returns
     -------
@@ -280,17 +316,7 @@ def page_data(
     share, edge_share, of, of_mass = _flows(solution, focus, category)
     n = len(chain.nodes)
     ids = chain.nodes["id"].to_numpy()
-    if focus is not None:  # a mine stays if it supplies enough of the mass, however clean
-        threshold = DEFAULT_CUTOFF if cutoff is None else cutoff
-        visible = ((share >= threshold) & (share > 0)) | ((of_mass >= threshold) & (of_mass > 0))
-        visible[node_position(solution, focus)] = True
-    else:
-        threshold = 0.0 if cutoff is None else cutoff
-        visible = share >= threshold if threshold > 0 else np.ones(n, dtype=bool)
-    if visible.sum() > max_nodes:
-        ranked = np.argsort(-share, kind="stable")[:max_nodes]
-        visible = np.zeros(n, dtype=bool)
-        visible[ranked] = True
+    visible, threshold = _visible(solution, share, of_mass, focus, cutoff, max_nodes)
     keep = np.flatnonzero(visible)
     hidden = n - len(keep)
     note = ""
@@ -304,7 +330,11 @@ def page_data(
         note = f"{hidden} of {n} nodes are hidden: {reason}."
     x, y = _positions(chain, keep)
     samples = affordable_samples(chain, samples) if samples else 0
-    details = _details(solution, ids[keep], category, samples, seed)
+    if run is not None and set(ids[keep]) <= set(run.nodes):
+        samples, seed = run.samples, run.seed
+    else:
+        run = None
+    details = _details(solution, ids[keep], category, samples, seed, run)
     network = Network(directed=True)
     biggest = max(float(share[keep].max(initial=0.0)), 1e-300)
     kinds = chain.nodes["kind"].to_numpy()
@@ -374,13 +404,15 @@ def _label(text: str, width: int = 28) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _details(solution, shown: np.ndarray, category: str | None, samples: int, seed: int) -> dict:
-    """The panel's fields of every shown node."""
+def _details(
+    solution, shown: np.ndarray, category: str | None, samples: int, seed: int, run=None
+) -> dict:
+    """The panel's fields of every shown node (``run``: a Monte Carlo run to reuse)."""
     chain = solution.chain
     found = totals(solution)
     found = found[found["node"].isin(shown)]
     if samples and len(shown):
-        mc = monte_carlo(chain, samples, seed, nodes=list(shown))
+        mc = run if run is not None else monte_carlo(chain, samples, seed, nodes=list(shown))
         spread = uncertainty_summary(mc, solution=solution)
         found = found.merge(
             spread[["node", "category", "p5", "p95"]], on=["node", "category"], how="left"

@@ -17,9 +17,10 @@ from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, solve_chain, totals
 from supplychain.social import social_risks
 from supplychain.summary import summary_sections
-from supplychain.trace import contributions, main_category
+from supplychain.trace import contributions, main_category, requirement_vectors
 from supplychain.uncertainty import (
     DEFAULT_SEED,
+    MonteCarlo,
     affordable_samples,
     monte_carlo,
     uncertainty_summary,
@@ -38,13 +39,16 @@ def headline_nodes(solution: Solution) -> list[str]:
     return audited_nodes(solution, main_category(solution), MAX_HEADLINE_NODES)
 
 
-def headline_totals(solution: Solution, samples: int = REPORT_SAMPLES) -> pd.DataFrame:
+def headline_totals(
+    solution: Solution, samples: int = REPORT_SAMPLES, run: MonteCarlo | None = None
+) -> pd.DataFrame:
     """Totals with opacity and P5-P95 of the headline nodes, every category with data.
 
     Columns as :func:`supplychain.propagate.totals`, with ``p5`` and ``p95`` (Monte
     Carlo, ``samples`` samples or fewer on a big graph, see
     :func:`~supplychain.uncertainty.affordable_samples`; seed
-    :data:`~supplychain.uncertainty.DEFAULT_SEED`) after ``value``.
+    :data:`~supplychain.uncertainty.DEFAULT_SEED`) after ``value``. ``run``: a Monte
+    Carlo run that keeps every headline node, to use instead of running one.
     """
     everything = totals(solution)
     chosen = headline_nodes(solution)
@@ -52,10 +56,11 @@ def headline_totals(solution: Solution, samples: int = REPORT_SAMPLES) -> pd.Dat
     picked = everything[rank.notna()].assign(_rank=rank[rank.notna()])  # not the whole index
     picked = picked.sort_values("_rank", kind="stable").drop(columns="_rank")
     if chosen:
-        samples = affordable_samples(solution.chain, samples)
-        spread = uncertainty_summary(
-            monte_carlo(solution.chain, samples, DEFAULT_SEED, nodes=chosen), solution=solution
-        )[["node", "category", "p5", "p95"]]
+        if run is None or not set(chosen) <= set(run.nodes):
+            samples = affordable_samples(solution.chain, samples)
+            run = monte_carlo(solution.chain, samples, DEFAULT_SEED, nodes=chosen)
+        spread = uncertainty_summary(run, solution=solution)
+        spread = spread[spread["node"].isin(chosen)][["node", "category", "p5", "p95"]]
         picked = picked.merge(spread, on=["node", "category"], how="left")
     else:
         picked = picked.assign(p5=pd.Series(dtype=float), p95=pd.Series(dtype=float))
@@ -77,6 +82,7 @@ def hotspots(solution: Solution, top: int = HOTSPOTS_PER_NODE) -> pd.DataFrame:
     if category is None:
         return pd.DataFrame(columns=columns)
     frames = []
+    requirement_vectors(solution, headline_nodes(solution))  # one solve for all of them
     for node in headline_nodes(solution):
         found = contributions(solution, node, category).head(top)
         found = found.rename(columns={"node": "hotspot"}).assign(node=node, category=category)
@@ -92,10 +98,11 @@ def report_samples(chain: SupplyChain) -> int:
 
 
 def report_sections(
-    chain: SupplyChain, solution: Solution | None = None
+    chain: SupplyChain, solution: Solution | None = None, run: MonteCarlo | None = None
 ) -> dict[str, pd.DataFrame]:
     """Every section of the report, by title, in reading order (``solution``: ``chain``
-    solved already, with opacity)."""
+    solved already, with opacity; ``run``: its Monte Carlo run, see
+    :func:`headline_totals`)."""
     solution = solve_chain(chain) if solution is None else solution
     sections = summary_sections(chain)
     warnings = sections.pop("validation warnings")
@@ -104,7 +111,7 @@ def report_sections(
         "headline totals per unit (services and devices, or else the end products), with"
         f" P5-P95 ({samples} samples)"
     )
-    sections[f"{title} and opacity"] = headline_totals(solution, samples)
+    sections[f"{title} and opacity"] = headline_totals(solution, samples, run)
     category = main_category(solution)
     sections[f"hotspots: largest own contributions to {category or 'no category'}"] = hotspots(
         solution

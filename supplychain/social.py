@@ -163,22 +163,19 @@ def exposure(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     solution = _solution(chain)
     chain_ = solution.chain
     position = node_position(solution, node)
-    mass, known_mass = mined_mass(solution), _known_mass(solution)
+    mass = mined_mass(solution)
     upstream = _through(solution, node) > 0
     names = indicators(chain_)
-    assessed = np.column_stack([_at_levels(chain_, i, KNOWN_LEVELS) for i in names])
-    severe = KNOWN_LEVELS[KNOWN_LEVELS.index(EXPOSED_FROM) :]
-    mine_kg = _mine_kg(chain_)[:, None]
-    unassessed = solve(solution.plan, np.where(assessed, 0.0, mine_kg))[position]
+    assessed, unassessed_all, exposed_all = _exposure_of_all(solution)
+    unassessed = unassessed_all[position]
     rows = []
     for column, indicator in enumerate(names):
-        flagged = _at_levels(chain_, indicator, severe)
         exposed = known = 0.0
         if not (assessed[:, column] & upstream).any():
             exposed = np.nan  # nobody looked: unknown, never none
-        elif flagged.any():
-            exposed = _exposed_mass(solution, flagged, mass, up_to=3)[position]
-            known = _exposed_mass(solution, flagged, known_mass, up_to=2)[position]
+        elif exposed_all[indicator] is not None:
+            exposed = exposed_all[indicator][0][position]
+            known = exposed_all[indicator][1][position]
         mined = mass[position]
         rows.append(
             {
@@ -193,6 +190,34 @@ def exposure(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _exposure_of_all(solution: Solution) -> tuple[np.ndarray, np.ndarray, dict]:
+    """For every node at once, solved once per solution: whether each node has a known
+    level of each indicator, the unassessed mined mass per indicator, and per indicator
+    the exposed mass and the part of it through edges that are not missing (None where
+    no node is flagged)."""
+    if "exposure" not in solution.derived:
+        chain = solution.chain
+        names = indicators(chain)
+        assessed = np.column_stack([_at_levels(chain, i, KNOWN_LEVELS) for i in names])
+        mine_kg = _mine_kg(chain)[:, None]
+        unassessed = solve(solution.plan, np.where(assessed, 0.0, mine_kg))
+        mass, known_mass = mined_mass(solution), _known_mass(solution)
+        severe = KNOWN_LEVELS[KNOWN_LEVELS.index(EXPOSED_FROM) :]
+        exposed: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+        for indicator in names:
+            flagged = _at_levels(chain, indicator, severe)
+            exposed[indicator] = (
+                (
+                    _exposed_mass(solution, flagged, mass, up_to=3),
+                    _exposed_mass(solution, flagged, known_mass, up_to=2),
+                )
+                if flagged.any()
+                else None
+            )
+        solution.derived["exposure"] = (assessed, unassessed, exposed)
+    return solution.derived["exposure"]
 
 
 def _known_mass(solution: Solution) -> np.ndarray:

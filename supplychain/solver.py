@@ -119,6 +119,11 @@ class Plan:
         return len(self.bounds) - 1 > _LEVELS_FOR_DIRECT
 
     @cached_property
+    def triangular_factor(self):
+        """The factors of a deep acyclic system, made once for all its right-hand sides."""
+        return _triangular_factor(self, self.transposed)
+
+    @cached_property
     def components(self) -> _Components:
         """Strongly connected components, levelled, for the exact block solve."""
         return _components(self)
@@ -399,12 +404,17 @@ def _triangular(p: Plan, R: np.ndarray, MT: sp.csr_array | None = None) -> np.nd
     values on the plan's structure (a Monte Carlo sample); default the plan's own.
     """
     order = p.order
-    MT = p.transposed if MT is None else MT
-    system = (sp.identity(p.n, format="csr") - MT)[order][:, order].tocsc()
-    factor = splu(system, permc_spec="NATURAL", diag_pivot_thresh=0.0)
+    factor = p.triangular_factor if MT is None else _triangular_factor(p, MT)
     Y = np.empty_like(R)
     Y[order] = factor.solve(R[order])
     return Y
+
+
+def _triangular_factor(p: Plan, MT: sp.csr_array):
+    """The LU factors of ``I - M^T`` in level order (no fill-in: see :func:`_triangular`)."""
+    order = p.order
+    system = (sp.identity(p.n, format="csr") - MT)[order][:, order].tocsc()
+    return splu(system, permc_spec="NATURAL", diag_pivot_thresh=0.0)
 
 
 @dataclass(frozen=True, eq=False)
