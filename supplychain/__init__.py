@@ -1,10 +1,14 @@
-"""supplychain: the physical supply chain of AI as a graph, with impacts and data gaps."""
+"""supplychain: the physical supply chain of AI as a graph, with impacts and data gaps.
 
-from supplychain.build import Matrices, to_matrices, to_networkx
-from supplychain.errors import InvalidGraphError, SupplyChainError
-from supplychain.io import export_graphml, load, save_csv, save_json, validate
-from supplychain.model import SupplyChain, from_tables
-from supplychain.problems import Problem, Severity
+The names below are imported when first used (PEP 562), so that ``import supplychain``
+and the command line's ``--help`` do not wait for numpy, pandas and scipy.
+
+>>> import supplychain as sc
+>>> sc.load("example")
+SupplyChain('example': 13 nodes, 13 edges, 22 impacts, 8 sources)
+"""
+
+from importlib import import_module
 
 __all__ = [
     "SupplyChain",
@@ -24,3 +28,30 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+_WHERE = {
+    "Matrices": "build",
+    "to_matrices": "build",
+    "to_networkx": "build",
+    "InvalidGraphError": "errors",
+    "SupplyChainError": "errors",
+    "export_graphml": "io",
+    "load": "io",
+    "save_csv": "io",
+    "save_json": "io",
+    "validate": "io",
+    "SupplyChain": "model",
+    "from_tables": "model",
+    "Problem": "problems",
+    "Severity": "problems",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f"supplychain.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'supplychain' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

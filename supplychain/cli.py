@@ -18,54 +18,23 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from supplychain import __version__
-from supplychain.audit import audit, audit_sections, audited_nodes, threshold_failures
-from supplychain.build import to_matrices
-from supplychain.chart import bar_chart
-from supplychain.errors import (
-    InvalidDataError,
-    InvalidGraphError,
-    SupplyChainError,
-)
-from supplychain.files import atomic_write, check_target, cleanup_on_signals, safe_file_name
-from supplychain.io import (
-    export_graphml,
-    load,
-    read_problems,
-    resolve_graph_path,
-    save_csv,
-    save_json,
-)
-from supplychain.mixes import DEFAULT_YEAR, mine_layer, production_shares
-from supplychain.model import from_tables
-from supplychain.output import (
-    FORMATS,
-    render_frame,
-    render_problems,
-    render_sections,
-    terminal_safe,
-)
-from supplychain.problems import problems_frame
-from supplychain.propagate import category_position, solve_chain, totals
-from supplychain.render import PAGE_SAMPLES, shown_nodes, write_page
-from supplychain.report import headline_nodes, report_samples, report_sections
-from supplychain.shipped import DEFAULT_GRAPH
-from supplychain.social import social_sections
-from supplychain.summary import shipped_graphs_overview
-from supplychain.trace import DEFAULT_CUTOFF, main_category, trace_sections
-from supplychain.uncertainty import (
+from supplychain.defaults import (
     DEFAULT_PERCENTILES,
     DEFAULT_SAMPLES,
     DEFAULT_SEED,
+    DEFAULT_YEAR,
     MAX_RESULT_BYTES,
-    divergence_note,
-    monte_carlo,
-    sensitivity,
-    timed_progress,
-    uncertainty_summary,
+    PAGE_SAMPLES,
+    TRACE_CUTOFF,
 )
+from supplychain.errors import InvalidDataError, InvalidGraphError, SupplyChainError
+from supplychain.files import cleanup_on_signals
+from supplychain.shipped import DEFAULT_GRAPH
+from supplychain.text import FORMATS, terminal_safe
+
+# Each command imports what it uses when it runs: `supplychain --help` and `graphs` do
+# not wait for numpy, pandas and scipy (about 2 s).
 
 __all__ = ["main"]
 
@@ -166,9 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument(
         "--cutoff",
         type=_share,
-        default=DEFAULT_CUTOFF,
+        default=TRACE_CUTOFF,
         metavar="SHARE",
-        help=f"path tree: leave out paths below this share of the total (default {DEFAULT_CUTOFF})",
+        help=f"path tree: leave out paths below this share of the total (default {TRACE_CUTOFF})",
     )
     trace.add_argument(
         "--category", metavar="C", help="path tree and hotspots in this category (default: gwp)"
@@ -356,6 +325,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from supplychain.io import read_problems
+    from supplychain.output import render_frame, render_problems
+    from supplychain.problems import problems_frame
+
     chain, problems = read_problems(args.path)
     errors = sum(p.is_error for p in problems)
     if args.format == "table":
@@ -378,6 +351,10 @@ def _validate(args: argparse.Namespace) -> int:
 def _report_page(chain, solution, run, args: argparse.Namespace) -> str:
     """Write the report's page (after the report is printed: a page that cannot be written
     is an error, exit 1, but the report stands); return a line saying where."""
+    from supplychain.files import safe_file_name
+    from supplychain.io import resolve_graph_path
+    from supplychain.render import write_page
+
     if args.no_page:
         return ""
     target = Path(args.page) if args.page else Path(safe_file_name(chain.name, ".html"))
@@ -388,6 +365,13 @@ def _report_page(chain, solution, run, args: argparse.Namespace) -> str:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from supplychain.io import load, resolve_graph_path
+    from supplychain.output import render_problems, render_sections
+    from supplychain.propagate import solve_chain
+    from supplychain.render import shown_nodes
+    from supplychain.report import headline_nodes, report_samples, report_sections
+    from supplychain.uncertainty import monte_carlo
+
     chain = load(args.path)
     solution = solve_chain(chain)
     # one Monte Carlo run for the report and its page: the same P5-P95 in both
@@ -415,12 +399,20 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _impacts(args: argparse.Namespace) -> int:
+    from supplychain.io import load
+    from supplychain.output import render_frame
+    from supplychain.propagate import totals
+
     found = totals(load(args.path), node=args.node, category=args.category)
     sys.stdout.write(render_frame(found, args.format))
     return 0
 
 
 def _write_chart(found, category: str, args: argparse.Namespace) -> None:
+    from supplychain.chart import bar_chart
+    from supplychain.files import atomic_write, check_target
+    from supplychain.io import resolve_graph_path
+
     target = Path(args.chart)
     check_target(target, False, (resolve_graph_path(args.path),))
     rows = found[found["category"] == category]
@@ -437,6 +429,20 @@ def _write_chart(found, category: str, args: argparse.Namespace) -> None:
 
 
 def _uncertainty(args: argparse.Namespace) -> int:
+    from supplychain.audit import audited_nodes
+    from supplychain.build import to_matrices
+    from supplychain.io import load
+    from supplychain.output import render_sections
+    from supplychain.propagate import category_position, solve_chain
+    from supplychain.trace import main_category
+    from supplychain.uncertainty import (
+        divergence_note,
+        monte_carlo,
+        sensitivity,
+        timed_progress,
+        uncertainty_summary,
+    )
+
     chain = load(args.path)
     nodes = [args.node] if args.node else None
     categories = max(chain.impacts["category"].nunique(), 1)
@@ -471,12 +477,20 @@ def _uncertainty(args: argparse.Namespace) -> int:
 
 
 def _social(args: argparse.Namespace) -> int:
+    from supplychain.io import load
+    from supplychain.output import render_sections
+    from supplychain.social import social_sections
+
     sections = social_sections(load(args.path), args.node, args.indicator)
     sys.stdout.write(render_sections(sections, args.format))
     return 0
 
 
 def _audit(args: argparse.Namespace) -> int:
+    from supplychain.audit import audit, audit_sections, threshold_failures
+    from supplychain.io import load
+    from supplychain.output import render_sections
+
     chain = load(args.path)
     nodes = [args.node] if args.node else None
     found = audit(
@@ -493,6 +507,10 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _viz(args: argparse.Namespace) -> int:
+    from supplychain.files import safe_file_name
+    from supplychain.io import load, resolve_graph_path
+    from supplychain.render import write_page
+
     chain = load(args.path)
     target = Path(args.output) if args.output else Path(safe_file_name(chain.name, ".html"))
     written = write_page(
@@ -512,6 +530,10 @@ def _viz(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
+    from supplychain.io import load
+    from supplychain.output import render_sections
+    from supplychain.trace import trace_sections
+
     sections = trace_sections(
         load(args.path), args.node, by=args.by, category=args.category, cutoff=args.cutoff
     )
@@ -527,6 +549,8 @@ def _trace(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from supplychain.io import export_graphml, load, resolve_graph_path, save_csv, save_json
+
     chain = load(args.path)
     source = resolve_graph_path(args.path)
     writer = {"json": save_json, "csv": save_csv, "graphml": export_graphml}[args.to]
@@ -541,6 +565,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _mix(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from supplychain.io import save_csv
+    from supplychain.mixes import mine_layer, production_shares
+    from supplychain.model import from_tables
+    from supplychain.output import render_frame
+
     if args.output is None:
         shares = [production_shares(m, args.year, args.min_share) for m in args.materials]
         sys.stdout.write(render_frame(pd.concat(shares, ignore_index=True), args.format))
@@ -559,7 +590,11 @@ def _mix(args: argparse.Namespace) -> int:
 
 
 def _graphs(args: argparse.Namespace) -> int:
-    sys.stdout.write(render_frame(shipped_graphs_overview(), args.format))
+    from supplychain.shipped import shipped_graphs_rows
+    from supplychain.text import render_rows
+
+    rows, columns = shipped_graphs_rows()
+    sys.stdout.write(render_rows(rows, columns, args.format) + "\n")
     return 0
 
 
@@ -589,6 +624,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args)
     except InvalidGraphError as error:
+        from supplychain.output import render_problems
+
         sys.stderr.write(render_problems(list(error.problems)))
         errors = sum(p.is_error for p in error.problems)
         what = "data table" if isinstance(error, InvalidDataError) else "graph"

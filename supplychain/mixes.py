@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from supplychain.defaults import DEFAULT_YEAR
 from supplychain.errors import SupplyChainError
 from supplychain.reference import read_table
 from supplychain.schema import ROW_MODELS
@@ -45,9 +46,6 @@ __all__ = [
     "DEFAULT_YEAR",
 ]
 
-DEFAULT_YEAR = 2024
-"""Production year of the mixes: the latest with reported, not estimated, USGS figures
-(MCS 2026), and the year of the named mines' reports."""
 
 _SHARE_COLUMNS = [
     "material",

@@ -20,14 +20,22 @@ What is printed is data someone else opens, so it is made safe where it is read:
 
 from __future__ import annotations
 
-import json
 import math
-import re
 
 import numpy as np
 import pandas as pd
 
 from supplychain.problems import Problem, reading_order
+from supplychain.text import (
+    FORMATS,
+    aligned,
+    csv_cell,
+    from_spreadsheet_safe,
+    json_text,
+    markdown_cell,
+    spreadsheet_safe,
+    terminal_safe,
+)
 
 __all__ = [
     "FORMATS",
@@ -40,67 +48,6 @@ __all__ = [
     "spreadsheet_safe",
     "from_spreadsheet_safe",
 ]
-
-FORMATS = ("table", "csv", "json", "markdown")
-
-
-# C0 and C1 controls, DEL, zero-width and bidirectional format characters, the BOM and
-# interlinear annotations, lone surrogates: what a terminal may act on or a reader not see.
-_UNSAFE_FOR_TERMINAL = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069"
-    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
-)
-_UNSAFE_IN_JSON = re.compile(
-    "[\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
-)
-
-
-def _escape(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def terminal_safe(text: str) -> str:
-    r"""``text`` with every character a terminal could act on, or a reader could not see,
-    written as an escape.
-
-    >>> terminal_safe("cobalt\x1b[31m red\u202e")
-    'cobalt\\x1b[31m red\\u202e'
-    """
-    return _UNSAFE_FOR_TERMINAL.sub(_escape, text)
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_ESCAPED_START = frozenset("=+-@\t\r'")
-
-
-def spreadsheet_safe(text: str) -> str:
-    """A text cell a spreadsheet will not run as a formula: a leading ``'`` before a cell
-    that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (OWASP's CSV
-    injection advice), and before one that starts with ``'`` and one of those, so that
-    :func:`from_spreadsheet_safe` undoes it exactly.
-
-    >>> spreadsheet_safe("=HYPERLINK(1)"), spreadsheet_safe("cobalt"), spreadsheet_safe("'=x")
-    ("'=HYPERLINK(1)", 'cobalt', "''=x")
-    """
-    if text.startswith(_FORMULA_START) or (text[:1] == "'" and text[1:2] in _ESCAPED_START):
-        return "'" + text
-    return text
-
-
-def from_spreadsheet_safe(text: str) -> str:
-    """What :func:`spreadsheet_safe` was given.
-
-    >>> all(from_spreadsheet_safe(spreadsheet_safe(t)) == t for t in ["=1", "'=1", "'a", "a"])
-    True
-    """
-    return text[1:] if text[:1] == "'" and text[1:2] in _ESCAPED_START else text
-
-
-def _json_text(document: object) -> str:
-    """JSON for standard output: C1 controls and bidirectional characters escaped."""
-    text = json.dumps(document, indent=1, ensure_ascii=False)
-    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _json_ready(value: object) -> object:
@@ -152,23 +99,7 @@ def _text_table(frame: pd.DataFrame) -> str:
         for row in frame.astype(object).itertuples(index=False)
     ]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(frame.columns))]
-    lines = []
-    for row in cells:
-        padded = [
-            cell.rjust(width) if is_number else cell.ljust(width)
-            for cell, width, is_number in zip(row, widths, numeric, strict=True)
-        ]
-        lines.append("  ".join(padded).rstrip())
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
-def _csv_cell(text: str, quote: bool = False) -> str:
-    """Quote a cell as the csv module does by default (only where it must), or always."""
-    if quote or any(mark in text for mark in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+    return aligned(cells[0], cells[1:], numeric)
 
 
 def _csv_column(column: pd.Series, spreadsheet: bool) -> list[str]:
@@ -182,10 +113,10 @@ def _csv_column(column: pd.Series, spreadsheet: bool) -> list[str]:
     texts = np.asarray(distinct, dtype=object)
     if spreadsheet and not numeric:  # a neutralised cell is also quoted, as OWASP advises
         cells = [
-            _csv_cell(safe, safe != text) for text in texts for safe in [spreadsheet_safe(text)]
+            csv_cell(safe, safe != text) for text in texts for safe in [spreadsheet_safe(text)]
         ]
     else:
-        cells = [_csv_cell(text) for text in texts]
+        cells = [csv_cell(text) for text in texts]
     quoted = np.array(cells, dtype=object)
     return quoted[codes].tolist() if len(codes) else []
 
@@ -202,22 +133,14 @@ def csv_text(frame: pd.DataFrame, spreadsheet: bool = True) -> str:
     """
     names = [str(name) for name in frame.columns]
     header = ",".join(
-        _csv_cell(spreadsheet_safe(name), spreadsheet_safe(name) != name)
+        csv_cell(spreadsheet_safe(name), spreadsheet_safe(name) != name)
         if spreadsheet
-        else _csv_cell(name)
+        else csv_cell(name)
         for name in names
     )
     columns = [_csv_column(frame[name], spreadsheet) for name in frame.columns]
     body = "\n".join(map(",".join, zip(*columns, strict=True))) if len(frame) else ""
     return header + "\n" + (body + "\n" if body else "")
-
-
-def _markdown_cell(text: str) -> str:
-    """A cell of a Markdown table: pipes escaped, line breaks as spaces, HTML, links and
-    images inert, terminal escapes shown."""
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    text = text.replace("[", "\\[").replace("]", "\\]")
-    return terminal_safe(text.replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
@@ -226,12 +149,12 @@ def _markdown_table(frame: pd.DataFrame) -> str:
         return "(none)"
     shares = [str(c).endswith("share") or c == "opacity" for c in frame.columns]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
-    header = "| " + " | ".join(_markdown_cell(str(c)) for c in frame.columns) + " |"
+    header = "| " + " | ".join(markdown_cell(str(c)) for c in frame.columns) + " |"
     rule = "|" + "|".join("---:" if n else "---" for n in numeric) + "|"
     rows = [
         "| "
         + " | ".join(
-            _markdown_cell(_readable(v, s, whole=True)) for v, s in zip(row, shares, strict=True)
+            markdown_cell(_readable(v, s, whole=True)) for v, s in zip(row, shares, strict=True)
         )
         + " |"
         for row in frame.astype(object).itertuples(index=False)
@@ -247,7 +170,7 @@ def render_frame(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "csv":
         return csv_text(frame)
     if fmt == "json":
-        return _json_text(json_records(frame)) + "\n"
+        return json_text(json_records(frame)) + "\n"
     return _text_table(frame) + "\n"
 
 
@@ -256,7 +179,7 @@ def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
     or one CSV with a leading ``section`` column (csv)."""
     if fmt == "json":
         document = {title: json_records(frame) for title, frame in sections.items()}
-        return _json_text(document) + "\n"
+        return json_text(document) + "\n"
     if fmt == "csv":
         frames = [f.assign(section=title) for title, f in sections.items() if not f.empty]
         whole = {  # columns that are whole numbers in every table keep that type
@@ -268,7 +191,7 @@ def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
         return csv_text(stacked[columns])
     if fmt == "markdown":
         blocks = [
-            f"### {_markdown_cell(title)}\n\n{_markdown_table(frame)}"
+            f"### {markdown_cell(title)}\n\n{_markdown_table(frame)}"
             for title, frame in sections.items()
         ]
         return "\n\n".join(blocks) + "\n"

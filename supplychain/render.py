@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from supplychain.defaults import PAGE_SAMPLES
 from supplychain.errors import OutputExistsError
 from supplychain.files import atomic_write, check_target
 from supplychain.model import SupplyChain
@@ -83,8 +84,6 @@ DEFAULT_CUTOFF = 0.001
 MAX_NODES = 1500
 """More nodes than this are pruned to the ones through which most of the total flows."""
 
-PAGE_SAMPLES = 300
-"""Monte Carlo samples behind the P5-P95 of the page (seed :data:`DEFAULT_SEED`)."""
 
 PAGE_MARK = "<!-- supplychain page -->"
 """First line of every page; a file that starts with it may be replaced by a new page."""

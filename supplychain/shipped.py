@@ -6,9 +6,16 @@ the package; an installed wheel carries them inside the package as ``_shipped/gr
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
-__all__ = ["shipped_graphs_folder", "shipped_graph_names", "shipped_graph_path", "DEFAULT_GRAPH"]
+__all__ = [
+    "shipped_graphs_folder",
+    "shipped_graph_names",
+    "shipped_graph_path",
+    "shipped_graphs_rows",
+    "DEFAULT_GRAPH",
+]
 
 DEFAULT_GRAPH = "ai-inference"
 """The graph ``supplychain report`` runs on when given none."""
@@ -42,3 +49,33 @@ def shipped_graph_path(name: str) -> Path | None:
         return None
     folder = shipped_graphs_folder()
     return folder / name if folder else None
+
+
+def _records(path: Path) -> int:
+    """Rows of a CSV table below its header (quoted line breaks counted right)."""
+    if not path.is_file():
+        return 0
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+
+
+def shipped_graphs_rows() -> tuple[list[dict], list[str]]:
+    """The shipped graphs as rows ``name, nodes, edges, path`` (counted from their tables,
+    without loading them: ``supplychain graphs`` answers at once), and those columns.
+
+    >>> rows, columns = shipped_graphs_rows()
+    >>> columns, "example" in [row["name"] for row in rows]
+    (['name', 'nodes', 'edges', 'path'], True)
+    """
+    rows = []
+    for name in shipped_graph_names():
+        folder = shipped_graph_path(name)
+        rows.append(
+            {
+                "name": name,
+                "nodes": _records(folder / "nodes.csv"),
+                "edges": _records(folder / "edges.csv"),
+                "path": str(folder),
+            }
+        )
+    return rows, ["name", "nodes", "edges", "path"]

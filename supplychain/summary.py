@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from supplychain.io import load
 from supplychain.model import SupplyChain
 from supplychain.problems import problems_frame
 from supplychain.schema import Kind, Transparency
-from supplychain.shipped import shipped_graph_names, shipped_graph_path
 
 __all__ = [
     "graph_overview",
@@ -21,7 +19,6 @@ __all__ = [
     "transparency_mix",
     "source_use",
     "summary_sections",
-    "shipped_graphs_overview",
 ]
 
 _KINDS = [kind.value for kind in Kind]
@@ -136,19 +133,3 @@ def summary_sections(chain: SupplyChain) -> dict[str, pd.DataFrame]:
         "sources": source_use(chain),
         "validation warnings": warnings,
     }
-
-
-def shipped_graphs_overview() -> pd.DataFrame:
-    """The shipped graphs. Columns: ``name``, ``nodes``, ``edges``, ``path``."""
-    rows = []
-    for name in shipped_graph_names():
-        chain = load(name)
-        rows.append(
-            {
-                "name": name,
-                "nodes": len(chain.nodes),
-                "edges": len(chain.edges),
-                "path": str(shipped_graph_path(name)),
-            }
-        )
-    return pd.DataFrame(rows, columns=["name", "nodes", "edges", "path"])

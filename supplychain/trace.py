@@ -30,6 +30,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order
 
+from supplychain.defaults import TRACE_CUTOFF
 from supplychain.errors import UnknownNodeError
 from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, category_position, node_position, solve_chain
@@ -50,8 +51,7 @@ __all__ = [
     "DEFAULT_CUTOFF",
 ]
 
-DEFAULT_CUTOFF = 0.01
-"""Paths contributing less than this share of a node's total are not expanded."""
+DEFAULT_CUTOFF = TRACE_CUTOFF
 
 _MAX_TREE_ROWS = 500
 

@@ -65,6 +65,12 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import rankdata
 
 from supplychain.build import LEVELS, to_matrices
+from supplychain.defaults import (
+    DEFAULT_PERCENTILES,
+    DEFAULT_SAMPLES,
+    DEFAULT_SEED,
+    MAX_RESULT_BYTES,
+)
 from supplychain.distributions import (
     Choice,
     Lognormal,
@@ -126,13 +132,6 @@ MIX_CONCENTRATION: dict[str, float] = {
 ``p`` varies with standard deviation ``sqrt(p (1 - p) / (concentration + 1))``, e.g. the
 DRC's 73 % of cobalt in an estimated mix by 6 percentage points."""
 
-DEFAULT_SAMPLES = 1000
-DEFAULT_SEED = 0
-DEFAULT_PERCENTILES = (5.0, 95.0)
-MAX_RESULT_BYTES = 512 * 2**20
-"""The command line keeps every node's samples only while they fit in this much memory
-(nodes x categories x samples x 8 bytes); beyond, it keeps the largest services and
-devices. The library keeps the ``nodes`` it is given."""
 
 CHUNK_BYTES = 64 * 2**20
 """Largest temporary array of a batch; the sample axis is cut into chunks to respect it."""

@@ -24,12 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from supplychain.columns import TableProblems, check_table
 from supplychain.distributions import bounds_problem, parse_uncertainty
-from supplychain.errors import SupplyChainError
+from supplychain.errors import DivergentLoopError, NumericRangeError, SupplyChainError
 from supplychain.problems import Problem, Severity
 from supplychain.schema import ROW_MODELS, Kind, Transparency, indicator_ids
+from supplychain.solver import plan, solve
 from supplychain.units import rate_factor
 
 __all__ = ["check_graph", "CheckedTables", "MIX_TOLERANCE"]
@@ -481,6 +484,8 @@ def check_graph(
 
     # shape of the graph
     _mix_warnings(founds["edges"], edges, supplier, consumer, unique_nodes)
+    if all_known and not any(p.is_error for p in problems + founds["edges"].problems):
+        _divergent_loops(founds["edges"], edges, supplier, consumer, unique_nodes["id"])
     has_input = nodes["id"].isin(edges["target"]) | ("edges" in unreadable)
     has_impact = nodes["id"].isin(impacts["node"]) | ("impacts" in unreadable)
     founds["nodes"].each(
@@ -496,6 +501,44 @@ def check_graph(
         problems.extend(found.problems)
     tables["categories"] = all_categories
     return CheckedTables(tables, problems)
+
+
+def _divergent_loops(
+    found: TableProblems,
+    edges: pd.DataFrame,
+    supplier: np.ndarray,
+    consumer: np.ndarray,
+    ids: pd.Series,
+) -> None:
+    """An error for a loop that needs one unit or more of itself (spectral radius at or
+    above 1): no total through it is finite, so ``impacts`` and every analysis would refuse
+    the graph. Found as the totals would find it (the solver's probe), only if the graph
+    has a loop at all (strongly connected components, one pass)."""
+    n = len(ids)
+    amount = edges["converted_amount"].to_numpy(dtype=float)
+    positive = np.isfinite(amount) & (amount > 0)
+    A = sp.csr_array((amount[positive], (supplier[positive], consumer[positive])), shape=(n, n))
+    count, _ = connected_components(A, directed=True, connection="strong")
+    if count == n and not (supplier[positive] == consumer[positive]).any():
+        return  # no loop
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            solve(plan(A, labels=ids.to_numpy()), np.ones(n))
+    except DivergentLoopError as error:
+        inside = pd.Index(error.nodes)
+        rows = edges["source"].isin(inside) & edges["target"].isin(inside) & positive
+        radius = f" (spectral radius {error.spectral_radius:.6g})" if error.spectral_radius else ""
+        found.summary(
+            pd.Series(rows.to_numpy(), index=edges.index),
+            "amount",
+            f"of the loop {', '.join(error.nodes[:12])}, which needs one unit or more of"
+            f" itself per unit{radius}: no total through it is finite; lower an amount of the"
+            " loop (a recycled share, a yield) below what it returns",
+            "divergent-loop",
+            Severity.ERROR,
+        )
+    except NumericRangeError:
+        return  # a loop that converges, on totals too large for floats: refused when solved
 
 
 def _mix_warnings(

@@ -50,3 +50,21 @@ def test_readme_opens_with_two_commands_and_ci_runs_the_second():
     lines = [line.strip() for line in ci.splitlines() if line.strip() and not line.startswith("#")]
     assert lines.index(install) < lines.index(test)
     assert lines[-1] == test
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["graphs"], ["graphs", "--format", "json"]])
+def test_commands_that_print_little_start_without_the_numeric_stack(argv):
+    """``--help`` and ``graphs`` import neither numpy, pandas, scipy nor networkx: they took
+    2 s to start when every command's dependencies were imported up front."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from supplychain.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main({argv!r})\n"
+        "heavy = {'numpy', 'pandas', 'scipy', 'networkx', 'pydantic'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -174,9 +174,10 @@ def test_each_sample_equals_a_full_solve_with_its_draws(monkeypatch, chunk_bytes
 
 
 def test_a_loop_that_needs_itself_in_every_sample_is_refused():
+    """At its figures the loop gains 0.9; every draw of its range gains 1.08 or more."""
     chain = make(
         [node("a"), node("b")],
-        [edge("a", "b", 1.25, "missing", uncertainty="uniform(1.2, 1.3)")]
+        [edge("a", "b", 1.0, "missing", uncertainty="uniform(1.2, 1.3)")]
         + [edge("b", "a", 0.9, "missing", uncertainty="uniform(0.9, 0.95)")],
         [impact("a", 1.0)],
     )

@@ -658,6 +658,14 @@ ERROR_CASES = [
         "bad-uncertainty at impacts row 3, column uncertainty, value 'lognormal(gsd=wide)'",
         "'wide' is not a number",
     ),
+    # the shape of the graph
+    case(
+        "loop-that-needs-itself",
+        add("edges", "battery,cobalt,200,,,estimated,lca"),  # 8 g x 200 cells per kg: 1.6
+        "divergent-loop at edges row 4, column amount, value None",
+        "of the loop cobalt, battery, which needs one unit or more of itself per unit"
+        " (spectral radius 1.26491)",
+    ),
     # bibliography
     case(
         "edge-cites-absent-source",
