@@ -52,7 +52,7 @@ from supplychain.propagate import (
     solve_chain,
     totals,
 )
-from supplychain.social import _mine_kg, mined_mass
+from supplychain.social import mine_kilograms, mined_mass
 from supplychain.solver import solve
 from supplychain.trace import main_category, requirement_vector, requirement_vectors
 from supplychain.uncertainty import (
@@ -136,7 +136,7 @@ def audited_nodes(
 
 def _coverage(solution: Solution, nodes: Sequence[str]) -> pd.DataFrame:
     chain = solution.chain
-    kg = _mine_kg(chain)
+    kg = mine_kilograms(chain)
     mines = chain.nodes["kind"].to_numpy() == "mine"
     named = (
         mines

@@ -23,6 +23,8 @@ __all__ = [
     "WriteError",
     "UnreadableFileError",
     "UnknownNodeError",
+    "UnknownCategoryError",
+    "UnknownIndicatorError",
     "DivergentLoopError",
     "NumericRangeError",
 ]
@@ -83,6 +85,14 @@ class UnreadableFileError(SupplyChainError):
 
 class UnknownNodeError(SupplyChainError):
     """A node id asked for is not in the graph."""
+
+
+class UnknownCategoryError(SupplyChainError):
+    """An impact category asked for has no direct impact in the graph."""
+
+
+class UnknownIndicatorError(SupplyChainError):
+    """A social indicator asked for is not one the graph knows."""
 
 
 class DivergentLoopError(SupplyChainError):

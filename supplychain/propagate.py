@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.build import LEVELS, Matrices, to_matrices
-from supplychain.errors import UnknownNodeError
+from supplychain.errors import UnknownCategoryError, UnknownNodeError
 from supplychain.model import SupplyChain
 from supplychain.solver import Plan, plan, solve
 
@@ -131,6 +131,12 @@ class Solution:
         """The plan of ``A^T``, for requirements ``x = (I - A)^-1 d`` of any demands ``d``."""
         A_T = self.matrices.A.T.tocsr()
         return plan(A_T, self.matrices.nodes, node_level=self.reversed_levels)
+
+
+def as_solution(chain: SupplyChain | Solution) -> Solution:
+    """``chain`` itself if it is solved already, else its totals solved here (without the
+    opacity solves): pass the Solution of a run to every analysis to solve it once."""
+    return chain if isinstance(chain, Solution) else solve_chain(chain, opacity=False)
 
 
 def plan_up_to(solution: Solution, level: int) -> Plan:
@@ -262,9 +268,11 @@ def node_position(solution: Solution | pd.Index, node: str) -> int:
 
 def category_position(solution: Solution | pd.Index, category: str) -> int:
     """Row of ``category`` in the matrices (or in an index of categories); raises
-    UnknownNodeError naming those with data."""
+    UnknownCategoryError naming those with data."""
     categories = solution if isinstance(solution, pd.Index) else solution.matrices.categories
     if category not in categories:
         known = ", ".join(categories) or "none"
-        raise UnknownNodeError(f"no direct impacts in category {category!r} (with data: {known})")
+        raise UnknownCategoryError(
+            f"no direct impacts in category {category!r} (with data: {known})"
+        )
     return int(categories.get_loc(category))

@@ -51,12 +51,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from supplychain.build import LEVELS
-from supplychain.errors import UnitError, UnknownNodeError
+from supplychain.errors import UnitError, UnknownIndicatorError
 from supplychain.model import SupplyChain
-from supplychain.propagate import Solution, node_position, plan_up_to
+from supplychain.propagate import Solution, as_solution, node_position, plan_up_to
 from supplychain.schema import RiskLevel, indicator_ids
 from supplychain.solver import plan, solve
-from supplychain.trace import _solution, requirement_vector
+from supplychain.trace import requirement_vector
 from supplychain.units import conversion_factor
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "EXPOSED_FROM",
     "indicators",
     "mined_mass",
+    "mine_kilograms",
     "risk_levels",
     "evidence",
     "exposure",
@@ -89,7 +90,7 @@ def indicators(chain: SupplyChain) -> list[str]:
     return indicator_ids(chain.categories.loc[chain.categories["group"] == "social", "id"])
 
 
-def _mine_kg(chain: SupplyChain) -> np.ndarray:
+def mine_kilograms(chain: SupplyChain) -> np.ndarray:
     """Kilograms per unit of output of every node that is a mine (0 elsewhere)."""
     kg = np.zeros(len(chain.nodes))
     for unit, rows in chain.nodes.groupby("unit").indices.items():
@@ -113,8 +114,8 @@ def mined_mass(chain: SupplyChain | Solution) -> np.ndarray:
     >>> mined_mass(chain).tolist()
     [1000.0, 2.0]
     """
-    solution = _solution(chain)
-    return solve(solution.plan, _mine_kg(solution.chain))
+    solution = as_solution(chain)
+    return solve(solution.plan, mine_kilograms(solution.chain))
 
 
 def _at_levels(chain: SupplyChain, indicator: str, levels: Sequence[str]) -> np.ndarray:
@@ -160,7 +161,7 @@ def exposure(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
         upstream has a known level of an indicator, its ``exposed`` and ``share`` are NaN:
         unknown, not zero.
     """
-    solution = _solution(chain)
+    solution = as_solution(chain)
     chain_ = solution.chain
     position = node_position(solution, node)
     mass = mined_mass(solution)
@@ -201,7 +202,7 @@ def _exposure_of_all(solution: Solution) -> tuple[np.ndarray, np.ndarray, dict]:
         chain = solution.chain
         names = indicators(chain)
         assessed = np.column_stack([_at_levels(chain, i, KNOWN_LEVELS) for i in names])
-        mine_kg = _mine_kg(chain)[:, None]
+        mine_kg = mine_kilograms(chain)[:, None]
         unassessed = solve(solution.plan, np.where(assessed, 0.0, mine_kg))
         mass, known_mass = mined_mass(solution), _known_mass(solution)
         severe = KNOWN_LEVELS[KNOWN_LEVELS.index(EXPOSED_FROM) :]
@@ -222,7 +223,7 @@ def _exposure_of_all(solution: Solution) -> tuple[np.ndarray, np.ndarray, dict]:
 
 def _known_mass(solution: Solution) -> np.ndarray:
     """Mined mass per unit of every node through edges that are not ``missing``."""
-    return solve(plan_up_to(solution, LEVELS.index("estimated")), _mine_kg(solution.chain))
+    return solve(plan_up_to(solution, LEVELS.index("estimated")), mine_kilograms(solution.chain))
 
 
 def _through(solution: Solution, node: str) -> np.ndarray:
@@ -234,10 +235,11 @@ def _through(solution: Solution, node: str) -> np.ndarray:
 
 
 def _check_indicator(chain: SupplyChain, indicator: str) -> None:
-    """Raise :class:`UnknownNodeError` naming the known indicators if ``indicator`` is none."""
+    """Raise :class:`UnknownIndicatorError` naming the known indicators if ``indicator`` is
+    none."""
     known = indicators(chain)
     if indicator not in known:
-        raise UnknownNodeError(f"no indicator {indicator!r} (known: {', '.join(known)})")
+        raise UnknownIndicatorError(f"no indicator {indicator!r} (known: {', '.join(known)})")
 
 
 def _levels_of(chain: SupplyChain, indicator: str) -> pd.Series:
@@ -263,7 +265,7 @@ def risk_levels(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
         mined mass from), ``country``, ``unknown_mines`` (upstream mines with no known
         level: the result may be worse than it says), ``mines`` (all upstream mines).
     """
-    solution = _solution(chain)
+    solution = as_solution(chain)
     chain_ = solution.chain
     x = _through(solution, node)
     ids = chain_.nodes["id"].to_numpy()
@@ -334,7 +336,7 @@ def evidence(
         per unit of ``node`` that comes through it), ``path`` (the heaviest path from it
         to ``node``, ``a > b > c``), ``transparency`` and ``source`` (of its level).
     """
-    solution = _solution(chain)
+    solution = as_solution(chain)
     chain_ = solution.chain
     _check_indicator(chain_, indicator)
     x = _through(solution, node)
@@ -390,7 +392,7 @@ def social_sections(
     chain: SupplyChain | Solution, node: str, indicator: str | None = None
 ) -> dict[str, pd.DataFrame]:
     """The sections of ``supplychain social``: levels, exposure, evidence per indicator."""
-    solution = _solution(chain)
+    solution = as_solution(chain)
     levels = risk_levels(solution, node)
     exposed = exposure(solution, node)
     if indicator is not None:
@@ -437,7 +439,7 @@ def social_risks(chain: SupplyChain | Solution, nodes: Iterable[str]) -> pd.Data
         ``unit, per, worst_node, country, unknown_mines, mines``; worst level first. An
         indicator at ``unknown`` is left out here (see :func:`risk_levels`).
     """
-    solution = _solution(chain)
+    solution = as_solution(chain)
     frames = []
     for node in nodes:
         levels = risk_levels(solution, node)

@@ -33,7 +33,7 @@ from scipy.sparse.csgraph import breadth_first_order
 from supplychain.defaults import TRACE_CUTOFF
 from supplychain.errors import UnknownNodeError
 from supplychain.model import SupplyChain
-from supplychain.propagate import Solution, category_position, node_position, solve_chain
+from supplychain.propagate import Solution, as_solution, category_position, node_position
 from supplychain.schema import Kind
 from supplychain.solver import plan, solve
 
@@ -56,10 +56,6 @@ DEFAULT_CUTOFF = TRACE_CUTOFF
 _MAX_TREE_ROWS = 500
 
 UNKNOWN_COUNTRY = "(unknown)"
-
-
-def _solution(chain: SupplyChain | Solution) -> Solution:
-    return chain if isinstance(chain, Solution) else solve_chain(chain, opacity=False)
 
 
 _BATCH_BYTES = 64 * 2**20  # the demands solved together by requirement_vectors
@@ -125,7 +121,7 @@ def requirements(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     UnknownNodeError
         If ``node`` is not in the graph.
     """
-    solution = _solution(chain)
+    solution = as_solution(chain)
     x = requirement_vector(solution, node)
     root = node_position(solution, node)
     nodes = solution.chain.nodes
@@ -207,7 +203,7 @@ def requirements_by_material(chain: SupplyChain | Solution, node: str) -> pd.Dat
         Columns ``material`` (node id), ``name``, ``amount`` (in ``unit`` per unit of the
         traced node), ``unit``, ``transparency`` (of the material node); largest first.
     """
-    solution = _solution(chain)
+    solution = as_solution(chain)
     found = requirements(solution, node)
     materials = found[
         (found["kind"] == "material") & found["node"].isin(_used_materials(solution.chain))
@@ -229,7 +225,7 @@ def requirements_by_country(chain: SupplyChain | Solution, node: str) -> pd.Data
         per unit of the traced node), ``unit``, ``share`` (of that material's mined
         total), ``mines`` (how many mine nodes).
     """
-    solution = _solution(chain)
+    solution = as_solution(chain)
     found = requirements(solution, node)
     mines = found[found["kind"] == "mine"].copy()
     mines["material"] = mines["node"].map(_mine_materials(solution.chain, mines["node"]))
@@ -260,7 +256,7 @@ def contributions(chain: SupplyChain | Solution, node: str, category: str) -> pd
         add up to 1), ``transparency`` (of its direct impact in this category). Largest
         first; nodes contributing nothing are left out.
     """
-    solution = _solution(chain)
+    solution = as_solution(chain)
     c = category_position(solution, category)
     x = requirement_vector(solution, node)
     direct = x * solution.matrices.B[[c]].toarray().ravel()
@@ -289,7 +285,7 @@ def edge_contributions(chain: SupplyChain | Solution, node: str, category: str) 
         category's unit), ``share`` (of the traced node's total), ``transparency`` (of
         the edge). Largest first; edges carrying nothing are left out.
     """
-    solution = _solution(chain)
+    solution = as_solution(chain)
     c = category_position(solution, category)
     x = requirement_vector(solution, node)
     m = solution.matrices
@@ -338,7 +334,7 @@ def path_tree(
         edge into the path's parent), ``note`` (``loop`` where a node repeats, ``cut
         off`` where the tree was stopped).
     """
-    solution = _solution(chain)
+    solution = as_solution(chain)
     c = category_position(solution, category)
     root = node_position(solution, node)
     m = solution.matrices
@@ -431,7 +427,7 @@ def trace_sections(
     """Everything ``supplychain trace`` shows, by title: the requirements grouped ``by``
     node, material or country, then (if the node has a total in ``category``, default
     :func:`main_category`) the path tree and the top ten hotspots."""
-    solution = _solution(chain)
+    solution = as_solution(chain)
     sections = {f"requirements per unit of {node} (by {by})": _GROUPINGS[by](solution, node)}
     category = category or main_category(solution)
     if category is None:

@@ -8,7 +8,7 @@ from conftest import SOURCES, edge, impact, make, node
 from conftest import run_cli as run
 
 from supplychain.audit import audit, audit_sections, threshold_failures, top_gaps
-from supplychain.errors import UnknownNodeError
+from supplychain.errors import UnknownCategoryError, UnknownNodeError
 from supplychain.io import load
 from supplychain.model import from_tables
 
@@ -216,7 +216,7 @@ def test_report_ends_with_the_top_data_gaps(capsys):
 def test_unknown_nodes_and_categories_are_named():
     with pytest.raises(UnknownNodeError, match="did you mean"):
         audit(load("example"), ["image-generaton"])
-    with pytest.raises(UnknownNodeError, match="mercury"):
+    with pytest.raises(UnknownCategoryError, match="mercury"):
         audit(load("example"), ["image-generation"], category="mercury")
 
 

@@ -26,7 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from supplychain import solver
-from supplychain.errors import DivergentLoopError, InvalidGraphError, UnknownNodeError
+from supplychain.errors import (
+    DivergentLoopError,
+    InvalidGraphError,
+    UnknownCategoryError,
+    UnknownNodeError,
+)
 from supplychain.propagate import TOTALS_COLUMNS, Solution, solve_chain, totals
 
 EXACT = 1e-12
@@ -197,7 +202,7 @@ def test_unknown_node_raises_with_a_hint(ore_metal_part):
 @pytest.mark.parametrize("category", ["gwpp", "water"])
 def test_unknown_category_raises_naming_the_categories_with_data(ore_metal_part, category):
     """A typo, or a built-in category without any data in this graph."""
-    with pytest.raises(UnknownNodeError, match=rf"'{category}'.*with data: gwp"):
+    with pytest.raises(UnknownCategoryError, match=rf"'{category}'.*with data: gwp"):
         totals(ore_metal_part, category=category)
 
 

@@ -193,3 +193,11 @@ def test_report_lists_the_social_risks_of_services_and_devices(capsys):
 def test_an_unknown_node_is_named():
     with pytest.raises(UnknownNodeError):
         risk_levels(load("example"), "nowhere")
+
+
+def test_an_unknown_indicator_is_its_own_error():
+    from supplychain.errors import UnknownIndicatorError
+    from supplychain.social import evidence
+
+    with pytest.raises(UnknownIndicatorError, match="no indicator 'riots'"):
+        evidence(load("example"), "image-generation", "riots")

@@ -17,7 +17,7 @@ import pytest
 from conftest import count_calls, edge, impact, make, node
 
 from supplychain import solver
-from supplychain.errors import InvalidGraphError, UnknownNodeError
+from supplychain.errors import InvalidGraphError, UnknownCategoryError, UnknownNodeError
 from supplychain.io import load
 from supplychain.propagate import solve_chain, totals
 from supplychain.trace import (
@@ -320,9 +320,9 @@ def test_edge_contributions_into_a_mix_sum_to_total_less_own_impact():
 
 
 def test_contributions_of_an_unknown_category_raise(ore_metal_part):
-    with pytest.raises(UnknownNodeError, match="with data: gwp"):
+    with pytest.raises(UnknownCategoryError, match="with data: gwp"):
         contributions(ore_metal_part, "part", "water")
-    with pytest.raises(UnknownNodeError, match="with data: gwp"):
+    with pytest.raises(UnknownCategoryError, match="with data: gwp"):
         edge_contributions(ore_metal_part, "part", "water")
 
 
