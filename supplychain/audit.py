@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.build import LEVELS
-from supplychain.mixes import cited_ids, per_citation
+from supplychain.citations import cited_ids, per_citation
 from supplychain.model import SupplyChain
 from supplychain.propagate import (
     Solution,

@@ -26,11 +26,12 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from supplychain.citations import cited_ids, split_ids
 from supplychain.defaults import DEFAULT_YEAR
 from supplychain.errors import SupplyChainError
 from supplychain.reference import read_table
@@ -40,9 +41,7 @@ __all__ = [
     "production_shares",
     "mine_layer",
     "mine_node_id",
-    "cited_ids",
     "cited_sources",
-    "per_citation",
     "DEFAULT_YEAR",
 ]
 
@@ -59,11 +58,6 @@ _SHARE_COLUMNS = [
     "note",
     "site",
 ]
-
-
-def _split(text: str) -> list[str]:
-    """The parts of a ``;``-separated cell, stripped."""
-    return [part.strip() for part in str(text).split(";") if part.strip()]
 
 
 def mine_node_id(material: str, country: str) -> str:
@@ -269,7 +263,7 @@ def _unweighed_listings(
             ("forced_labour", "forced_labour"),
         )
     }
-    covered = conflict[[material in _split(m) for m in conflict["materials"]]]
+    covered = conflict[[material in split_ids(m) for m in conflict["materials"]]]
     named["conflict"] = ("The US conflict minerals rule", sorted(covered["country"]))
     rows = []
     for indicator, (who, countries) in named.items():
@@ -356,7 +350,7 @@ def _conflict_rows(material: str, shares: pd.DataFrame, conflict: pd.DataFrame) 
     node_of = dict(zip(shares["country"], shares["node"], strict=True))
     rows = []
     for entry in conflict.itertuples(index=False):
-        if material in _split(entry.materials) and entry.country in node_of:
+        if material in split_ids(entry.materials) and entry.country in node_of:
             rows.append(
                 {
                     "node": node_of[entry.country],
@@ -543,39 +537,6 @@ def mine_layer(
     }
     frames["sources"] = cited_sources(frames, bibliography)
     return frames
-
-
-_CITATIONS = (
-    ("nodes", "source"),
-    ("edges", "source_ref"),
-    ("impacts", "source"),
-    ("social", "source"),
-)
-
-
-def cited_ids(tables: Mapping[str, pd.DataFrame]) -> set[str]:
-    """The source ids that the rows of graph ``tables`` cite (``;`` separates several).
-
-    >>> sorted(cited_ids({"edges": pd.DataFrame({"source_ref": ["a; b", "", "a"]})}))
-    ['a', 'b']
-    """
-    cited: set[str] = set()
-    for table, column in _CITATIONS:
-        if table in tables:
-            for text in tables[table][column].dropna().unique():  # None may make it float
-                cited.update(_split(text))
-    return cited
-
-
-def per_citation(texts: pd.Series, function: Callable[[list[str]], object]) -> pd.Series:
-    """``function(ids)`` for the source ids of each cell (``;`` separates several), worked
-    out once per distinct cell.
-
-    >>> per_citation(pd.Series(["a; b", "", "a; b"]), len).tolist()
-    [2, 0, 2]
-    """
-    distinct = {text: function(_split(text)) for text in texts.unique()}
-    return texts.map(distinct)
 
 
 def cited_sources(

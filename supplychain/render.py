@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from supplychain.citations import split_ids
 from supplychain.defaults import PAGE_SAMPLES
 from supplychain.errors import OutputExistsError
 from supplychain.files import atomic_write, check_target
@@ -438,7 +439,7 @@ def _details(
                 "category": r.category,
                 "value": _number(r.converted_value),
                 "transparency": r.transparency,
-                "source": _cite(r.source, titles, years) if r.source else "",
+                "source": _cite(r.source, titles, years),
             }
         )
     own_social: dict[str, list] = {}
@@ -447,14 +448,13 @@ def _details(
             {
                 "indicator": r.indicator,
                 "level": r.level,
-                "source": _cite(r.source, titles, years) if r.source else "",
+                "source": _cite(r.source, titles, years),
             }
         )
     nodes = chain.nodes[chain.nodes["id"].isin(wanted)]
     details = {}
     for entry in nodes.itertuples(index=False):
         node = entry.id
-        cited = [s.strip() for s in str(entry.source).split(";") if s.strip()]
         rows = by_node.get(node)
         details[str(node)] = {
             "id": str(node),
@@ -465,7 +465,7 @@ def _details(
             "transparency": str(entry.transparency),
             "operator": str(entry.operator),
             "note": str(entry.note),
-            "sources": [_cite(s, titles, years) for s in cited],
+            "sources": [_cite(s, titles, years) for s in split_ids(entry.source)],
             "totals": []
             if rows is None
             else [
@@ -487,8 +487,13 @@ def _details(
     return details
 
 
-def _cite(source: str, titles: dict, years: dict) -> str:
-    source = source.split(";")[0].strip()
+def _cite(sources: str, titles: dict, years: dict) -> str:
+    """Each source id of the cell ``sources`` as ``title (year) [id]``, joined by ``; ``
+    (an empty cell: empty)."""
+    return "; ".join(_reference(source, titles, years) for source in split_ids(sources))
+
+
+def _reference(source: str, titles: dict, years: dict) -> str:
     year = years.get(source)
     when = f" ({int(year)})" if year is not None and pd.notna(year) else ""
     return f"{titles.get(source, source)}{when} [{source}]"

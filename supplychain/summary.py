@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from supplychain.citations import CITING_COLUMNS, citation_counts
 from supplychain.model import SupplyChain
 from supplychain.problems import problems_frame
 from supplychain.schema import Kind, Transparency
@@ -106,17 +107,7 @@ def source_use(chain: SupplyChain) -> pd.DataFrame:
 
     Columns: ``id``, ``year``, ``title``, ``licence``, ``cited`` (rows citing it).
     """
-    citations = pd.concat(
-        [
-            chain.nodes["source"],
-            chain.edges["source_ref"],
-            chain.impacts["source"],
-            chain.social["source"],
-        ],
-        ignore_index=True,
-    )
-    cited = citations.str.split(";").explode().str.strip()
-    counts = cited[cited != ""].value_counts()
+    counts = citation_counts({table: chain.table(table) for table, _ in CITING_COLUMNS})
     frame = chain.sources[["id", "year", "title", "licence"]].copy()
     frame["cited"] = frame["id"].map(counts).fillna(0).astype(int)
     return frame.reset_index(drop=True)

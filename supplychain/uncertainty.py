@@ -807,7 +807,7 @@ def sensitivity(mc: MonteCarlo, node: str, category: str) -> pd.DataFrame:
     positions = upstream_parameters(mc.chain, node)
     own = mc.params.table["category"].to_numpy()[positions]
     positions = positions[(own == "") | (own == category)]
-    if len(positions) == 0 or result.std() == 0:
+    if len(positions) == 0 or not result.max() > result.min():  # std() overflows near 1e154
         return pd.DataFrame(columns=SENSITIVITY_COLUMNS)
     target = rankdata(result)
     target -= target.mean()
@@ -816,7 +816,7 @@ def sensitivity(mc: MonteCarlo, node: str, category: str) -> pd.DataFrame:
     rho, varying = np.zeros(len(positions)), np.zeros(len(positions), dtype=bool)
     for first in range(0, len(positions), block):
         draws = mc.draws(positions[first : first + block])[:, valid]
-        spread = draws.std(axis=1) > 0
+        spread = draws.max(axis=1) > draws.min(axis=1)
         ranked = rankdata(draws, axis=1)
         ranked -= ranked.mean(axis=1, keepdims=True)
         norms = np.linalg.norm(ranked, axis=1)

@@ -27,6 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from supplychain.citations import split_ids
 from supplychain.columns import TableProblems, check_table
 from supplychain.distributions import bounds_problem, parse_uncertainty
 from supplychain.errors import DivergentLoopError, NumericRangeError, SupplyChainError
@@ -180,10 +181,6 @@ def _lookalike_ids(found: TableProblems, ids: pd.Series, what: str) -> None:
         seen.setdefault(key, value)
 
 
-def _split_citations(text: str) -> list[str]:
-    return [part.strip() for part in text.split(";") if part.strip()]
-
-
 _LEVEL_ORDER = [level.value for level in Transparency]
 
 
@@ -210,7 +207,7 @@ def _resolve_transparency(
     )
     implied: dict[str, str] = {}
     for citation in frame.loc[~given & cited, citation_column].unique():
-        levels = [source_levels.get(source_id, "") for source_id in _split_citations(citation)]
+        levels = [source_levels.get(source_id, "") for source_id in split_ids(citation)]
         known = [lvl for lvl in levels if lvl]
         implied[citation] = max(known, key=_LEVEL_ORDER.index) if known else ""
     implied_level = _map_text(frame[citation_column], implied)
@@ -325,7 +322,7 @@ def _check_bibliography(
         frame = tables[table]
         unknown_texts: dict[str, str] = {}
         for text in frame[column].unique():
-            ids = _split_citations(text)
+            ids = split_ids(text)
             cited.update(ids)
             absent = [source_id for source_id in ids if source_id not in source_ids]
             if absent:

@@ -111,6 +111,20 @@ def test_details_hold_totals_with_percentiles_social_levels_and_sources():
     assert gpu["sources"][0].startswith("BoaviztAPI impact factors")
 
 
+def test_a_figure_citing_two_sources_names_both_on_the_page():
+    # the panel used to show only the first id of "s; t" (the SEC rule behind a conflict
+    # level of the shipped graph was dropped)
+    chain = from_tables(
+        nodes=[node("ore", "mine", source="s; t")],
+        edges=[],
+        impacts=[impact("ore", 2.0) | {"source": "s; t"}],
+        sources=[*SOURCES, {"id": "t", "title": "Another", "year": 2020}],
+    )
+    ore = page_data(chain, samples=0)["details"]["ore"]
+    assert ore["sources"] == ["A source [s]", "Another (2020) [t]"]
+    assert ore["direct"][0]["source"] == "A source [s]; Another (2020) [t]"
+
+
 def test_focus_shows_only_what_is_upstream_and_says_what_it_hides():
     data = page_data(load("ai-inference"), focus="server-p4de-24xlarge", samples=0)
     ids = {n["id"] for n in data["nodes"]}

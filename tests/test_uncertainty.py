@@ -281,6 +281,18 @@ def test_sensitivity_names_the_widest_undisclosed_figure_first():
     assert found["variance_share"].sum() == pytest.approx(1)
 
 
+def test_sensitivity_of_totals_beyond_1e154_gives_no_overflow_warning():
+    # the spread check squared the totals (std): a total of 1e200 overflowed to a
+    # RuntimeWarning printed to the user (seen on a 10^5-deep chain)
+    chain = make(
+        [node("ore", "mine"), node("metal")],
+        [edge("ore", "metal", 1.0, "missing", uncertainty="lognormal(2)")],
+        [impact("ore", 1e200)],
+    )
+    found = sensitivity(monte_carlo(chain, 200, seed=1), "metal", "gwp")  # warnings: errors
+    assert found.loc[0, "parameter"] == "ore -> metal"
+
+
 def test_sensitivity_leaves_out_what_only_chance_correlates():
     """One wide figure and 300 that weigh nothing: only the wide one drives the spread."""
     mines = [node(f"m{i}", "mine") for i in range(300)]
