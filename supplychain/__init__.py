@@ -35,7 +35,7 @@ _WHERE = {
     "to_networkx": "build",
     "InvalidGraphError": "errors",
     "SupplyChainError": "errors",
-    "export_graphml": "io",
+    "export_graphml": "graphml",
     "load": "io",
     "save_csv": "io",
     "save_json": "io",

@@ -549,7 +549,8 @@ def _trace(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from supplychain.io import export_graphml, load, resolve_graph_path, save_csv, save_json
+    from supplychain.graphml import export_graphml
+    from supplychain.io import load, resolve_graph_path, save_csv, save_json
 
     chain = load(args.path)
     source = resolve_graph_path(args.path)

@@ -1,4 +1,6 @@
-"""Reading and writing graphs: a folder of CSV tables, one JSON file, and GraphML export.
+"""Reading and writing graphs: a folder of CSV tables or one JSON file.
+
+GraphML export lives in :mod:`supplychain.graphml`.
 
 A graph folder holds ``nodes.csv`` (required), ``edges.csv``, ``impacts.csv`` and
 optionally ``social.csv``, ``sources.csv``, ``categories.csv``. Files are UTF-8 (a byte
@@ -30,12 +32,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from supplychain.build import to_networkx
 from supplychain.columns import check_table, per_distinct
 from supplychain.errors import (
     GraphNotFoundError,
@@ -70,7 +70,6 @@ __all__ = [
     "validate",
     "save_csv",
     "save_json",
-    "export_graphml",
     "TABLE_FILES",
 ]
 
@@ -706,46 +705,3 @@ def save_json(
     check_target(target, overwrite, protect)
     text = _json_text(graph_document(chain))
     atomic_write(target, lambda path: path.write_text(text, encoding="utf-8"))
-
-
-def export_graphml(
-    chain: SupplyChain,
-    file: str | os.PathLike,
-    overwrite: bool = False,
-    protect: tuple[Path, ...] = (),
-) -> None:
-    """Write the graph as GraphML (for Gephi and other tools); not read back by us.
-
-    Node attributes: the node columns, plus ``direct_<category>`` (direct impact in the
-    category's unit per node unit). Edge attributes: the edge columns, with ``amount`` the
-    converted amount (supplier unit per consumer unit) and ``amount_as_written``.
-
-    Raises
-    ------
-    OutputExistsError
-        If ``file`` exists and ``overwrite`` is false, is a folder, or lies inside one of
-        ``protect`` (the inputs).
-    WriteError
-        If it cannot be written (the target is then unchanged).
-    """
-    target = Path(file)
-    check_target(target, overwrite, protect)
-    graph = to_networkx(chain)
-    flat = nx.DiGraph(name=chain.name)
-    for node, attributes in graph.nodes(data=True):
-        values = {k: v for k, v in attributes.items() if k != "direct_impacts"}
-        for category, value in attributes.get("direct_impacts", {}).items():
-            values[f"direct_{category}"] = value
-        flat.add_node(node, **_graphml_values(values))
-    for source, target_node, attributes in graph.edges(data=True):
-        flat.add_edge(source, target_node, **_graphml_values(attributes))
-    atomic_write(target, lambda path: nx.write_graphml(flat, path))
-
-
-def _graphml_values(attributes: dict) -> dict:
-    """GraphML takes strings, numbers and booleans; drop empty values."""
-    return {
-        key: value
-        for key, value in attributes.items()
-        if value is not None and value != "" and not (isinstance(value, float) and pd.isna(value))
-    }

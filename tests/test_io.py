@@ -11,7 +11,8 @@ import pytest
 from conftest import write_graph
 
 from supplychain.errors import GraphNotFoundError, OutputExistsError
-from supplychain.io import export_graphml, load, resolve_graph_path, save_csv, save_json
+from supplychain.graphml import export_graphml
+from supplychain.io import load, resolve_graph_path, save_csv, save_json
 from supplychain.render import write_page
 
 TABLES = ("nodes", "edges", "impacts", "social", "sources", "categories")
