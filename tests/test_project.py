@@ -1,5 +1,8 @@
-"""The project itself: lint clean, and the README's commands are the ones CI runs."""
+"""The project itself: lint clean, layers kept, and the README's commands are the ones CI
+runs."""
 
+import ast
+import os
 import re
 import shutil
 import subprocess
@@ -34,6 +37,35 @@ def test_ruff_check_is_clean():
 def test_ruff_format_is_clean():
     result = _ruff("format", "--check", "supplychain", "tests")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_modules_import_only_from_layers_below_their_own():
+    # the layers are listed in pyproject.toml ([tool.importlinter]); lint-imports reads
+    # the source tree, not an installed copy
+    if shutil.which("lint-imports") is None:
+        pytest.skip("import-linter is not installed (it comes with the test extra)")
+    result = subprocess.run(
+        ["lint-imports", "--no-cache"],
+        cwd=PROJECT,
+        env=dict(os.environ, PYTHONPATH=str(PROJECT)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_module_imports_another_modules_private_names():
+    private = [
+        f"{path.name}:{statement.lineno} imports {alias.name} from {statement.module}"
+        for path in sorted((PROJECT / "supplychain").glob("*.py"))
+        for statement in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(statement, ast.ImportFrom)
+        and (statement.module or "").startswith("supplychain")
+        for alias in statement.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
+    assert private == []
 
 
 def _readme_commands():
