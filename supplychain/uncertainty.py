@@ -83,7 +83,7 @@ from supplychain.errors import SupplyChainError
 from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, category_position, node_position, totals
 from supplychain.solver import Schedule, plan, schedule, solve_samples
-from supplychain.validate import MIX_TOLERANCE
+from supplychain.sourcing import MIX_TOLERANCE, mix_totals, sourcing_shares
 
 __all__ = [
     "noise_floor",
@@ -200,29 +200,24 @@ SAMPLERS += ("dirichlet",)
 
 
 def _mixes(chain: SupplyChain) -> pd.DataFrame:
-    """Edges that form complete sourcing mixes: ``edge``, ``mix`` (consumer position).
+    """Edges that form complete sourcing mixes (the rule of :mod:`supplychain.sourcing`):
+    ``edge``, ``mix`` (consumer position), ``share`` (of the consumer's unit).
 
-    A mix is supply from mines (into anything), or from materials into a material, in
-    the consumer's own unit, adding up to 1 within :data:`MIX_TOLERANCE`, with no
-    uncertainty given on any of its edges.
+    The sourcing inputs of a consumer are drawn as one mix when their shares add up to 1
+    within :data:`~supplychain.sourcing.MIX_TOLERANCE` and none of them gives its own
+    uncertainty.
     """
-    nodes, edges = chain.nodes, chain.edges
-    kind, unit = nodes["kind"].to_numpy(), nodes["unit"].to_numpy()
+    kind, unit = chain.nodes["kind"].to_numpy(), chain.nodes["unit"].to_numpy()
     s, c = chain.index.edge_supplier, chain.index.edge_consumer
-    sourcing = (kind[s] == "mine") | ((kind[s] == "material") & (kind[c] == "material"))
-    same_unit = unit[s] == unit[c]
-    frame = pd.DataFrame(
-        {
-            "edge": np.arange(len(edges)),
-            "mix": c,
-            "amount": edges["converted_amount"].to_numpy(dtype=float),
-            "given": edges["uncertainty"].to_numpy() != "",
-        }
-    )[sourcing & same_unit]
-    grouped = frame.groupby("mix")
-    whole = (grouped["amount"].transform("sum") - 1).abs() <= MIX_TOLERANCE
-    free = ~grouped["given"].transform("any")
-    return frame[whole & free][["edge", "mix"]]
+    amount = chain.edges["converted_amount"].to_numpy(dtype=float)
+    share = sourcing_shares(kind[s], kind[c], unit[s], unit[c], amount)
+    consumers, total, _ = mix_totals(c, share)
+    given = np.zeros(len(kind), dtype=bool)  # a sourcing input gives its own uncertainty
+    given[c[np.isfinite(share) & (chain.edges["uncertainty"].to_numpy() != "")]] = True
+    whole = np.zeros(len(kind), dtype=bool)
+    whole[consumers] = np.abs(total - 1) <= MIX_TOLERANCE
+    member = np.flatnonzero(np.isfinite(share) & whole[c] & ~given[c])
+    return pd.DataFrame({"edge": member, "mix": c[member], "share": share[member]})
 
 
 def _spec_text(spec: object, value: float) -> str:
@@ -314,7 +309,10 @@ def parameters(chain: SupplyChain) -> Parameters:
         sizes = np.diff(np.r_[starts, len(positions)])
         mix[positions] = np.repeat(mixes["mix"].to_numpy()[starts], sizes)
         sampler[positions] = code["dirichlet"]
-        arguments[positions, 0] = value[positions] * np.repeat(concentration, sizes)
+        share = mixes["share"].to_numpy()
+        arguments[positions, 0] = share * np.repeat(concentration, sizes)
+        scale = np.divide(value[positions], share, out=np.ones(len(share)), where=share > 0)
+        arguments[positions, 1] = scale  # amount per share: 1, or a unit conversion
         for start, size, k in zip(starts, sizes, concentration, strict=True):
             text = "fixed: the whole mix" if size == 1 else f"dirichlet share (concentration {k:g})"
             described[positions[start : start + size]] = text
@@ -518,7 +516,7 @@ def draw_each(params, positions, seed, start, size) -> np.ndarray:
             scaled = np.exp(logs - peak[inverse])
             sums = np.zeros_like(peak)
             np.add.at(sums, inverse, scaled)
-            out[rows] = scaled / sums[inverse]
+            out[rows] = scaled / sums[inverse] * p1  # shares, as amounts in their units
     return out
 
 

@@ -32,14 +32,12 @@ from supplychain.columns import TableProblems, check_table
 from supplychain.distributions import bounds_problem, parse_uncertainty
 from supplychain.errors import DivergentLoopError, NumericRangeError, SupplyChainError
 from supplychain.problems import Problem, Severity
-from supplychain.schema import ROW_MODELS, Kind, Transparency, indicator_ids
+from supplychain.schema import ROW_MODELS, Transparency, indicator_ids
 from supplychain.solver import plan, solve
+from supplychain.sourcing import MIX_TOLERANCE, mix_totals, sourcing_shares
 from supplychain.units import rate_factor
 
-__all__ = ["check_graph", "CheckedTables", "MIX_TOLERANCE"]
-
-MIX_TOLERANCE = 0.005
-"""A sourcing mix whose shares add up to within this of 1 is not reported."""
+__all__ = ["check_graph", "CheckedTables"]
 
 
 @dataclass(frozen=True)
@@ -545,49 +543,28 @@ def _mix_warnings(
     consumer: np.ndarray,
     unique_nodes: pd.DataFrame,
 ) -> None:
-    """Warn where several suppliers of one kind, in the consumer's own unit, add up to != 1.
-
-    Only sourcing is a mix: mines supplying anything, or materials supplying a material.
-    A bill of materials (metals in a board, parts in a device) need not add up to 1.
-    ``supplier`` and ``consumer`` are positions of each edge's nodes in ``unique_nodes``
-    (-1 where unknown); the sums run on integer keys with numpy.
-    """
+    """Warn where two or more sourcing inputs of one consumer add up to != 1 (the rule of
+    :mod:`supplychain.sourcing`). ``supplier`` and ``consumer`` are positions of each
+    edge's nodes in ``unique_nodes`` (-1 where unknown)."""
     amount = edges["converted_amount"].to_numpy(dtype=float)
-    known = (supplier >= 0) & (consumer >= 0) & np.isfinite(amount)
+    known = (supplier >= 0) & (consumer >= 0)
     if not known.any():
         return
-    unit_code, units = pd.factorize(unique_nodes["unit"])
-    kind_code, kinds = pd.factorize(unique_nodes["kind"])
-    node_kind = unique_nodes["kind"].to_numpy()
-    supplier_kind = np.where(known, node_kind[np.maximum(supplier, 0)], "")
-    consumer_kind = np.where(known, node_kind[np.maximum(consumer, 0)], "")
-    known &= (supplier_kind == Kind.MINE) | (
-        (supplier_kind == Kind.MATERIAL) & (consumer_kind == Kind.MATERIAL)
-    )
-    if not known.any():
-        return
-    s, c, amount = supplier[known], consumer[known], amount[known]
-    pair = unit_code[s] * len(units) + unit_code[c]
-    pairs, pair_of_edge = np.unique(pair, return_inverse=True)
-    factors = np.array([_same_unit_factor(units, p // len(units), p % len(units)) for p in pairs])
-    share = amount * factors[pair_of_edge]
+    kind, unit = unique_nodes["kind"].to_numpy(), unique_nodes["unit"].to_numpy()
+    s, c = supplier[known], consumer[known]
+    share = sourcing_shares(kind[s], kind[c], unit[s], unit[c], amount[known])
+    consumers, total, suppliers = mix_totals(c, share)
+    rows = edges.index.to_numpy()[known]
     counted = np.isfinite(share)
-    key = c[counted] * len(kinds) + kind_code[s[counted]]
-    rows = edges.index.to_numpy()[known][counted]
-    keys, group = np.unique(key, return_inverse=True)
-    total = np.bincount(group, weights=share[counted])
-    suppliers = np.bincount(group)
-    first_row = np.full(len(keys), np.iinfo(np.int64).max)
-    np.minimum.at(first_row, group, rows)
+    first_row = pd.Series(rows[counted]).groupby(c[counted]).min()
     off = (suppliers >= 2) & (np.abs(total - 1) > MIX_TOLERANCE)
-    ids, node_units = unique_nodes["id"].to_numpy(), unique_nodes["unit"].to_numpy()
+    ids = unique_nodes["id"].to_numpy()
     for k in np.flatnonzero(off):
-        target, kind = ids[keys[k] // len(kinds)], kinds[keys[k] % len(kinds)]
-        unit = node_units[keys[k] // len(kinds)]
+        target, unit_of = ids[consumers[k]], unit[consumers[k]]
         rest = "the rest has no origin" if total[k] < 1 else "they count more than the whole"
         message = (
-            f"the {suppliers[k]} {kind} inputs of {target!r} add up to {total[k]:.6g} {unit} per"
-            f" {unit}, not 1: if they are a sourcing mix, {rest}"
+            f"the {suppliers[k]} sourcing inputs of {target!r} add up to {total[k]:.6g}"
+            f" {unit_of} per {unit_of}, not 1: if they are a sourcing mix, {rest}"
         )
         found.problems.append(
             Problem(
@@ -596,15 +573,7 @@ def _mix_warnings(
                 message,
                 found.file,
                 found.table,
-                int(first_row[k]),
+                int(first_row[consumers[k]]),
                 "amount",
             )
         )
-
-
-def _same_unit_factor(units: pd.Index, supplier: int, consumer: int) -> float:
-    """How many consumer units one supplier unit is; NaN if they do not convert."""
-    try:
-        return rate_factor(units[supplier], units[consumer], units[consumer])
-    except SupplyChainError:  # another dimension: not part of a mix
-        return np.nan

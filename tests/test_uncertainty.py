@@ -265,6 +265,24 @@ def test_a_choice_draws_each_value_as_often_and_is_centred_on_their_mean():
     assert total_of(mc, "service").mean() == pytest.approx(1.0, rel=0.02)  # 2 kWh x 0.5
 
 
+def test_a_mix_in_other_units_is_drawn_as_one_mix_that_stays_whole():
+    # 0.0003 t of ore and 0.7 kg of scrap per kg of metal are a whole mix by the rule that
+    # validate warns by; drawn, the shares in the metal's unit always add up to 1 (the
+    # Monte Carlo only took mixes in one unit)
+    chain = make(
+        [node("ore", "mine", "t"), node("scrap"), node("metal")],
+        [edge("ore", "metal", 0.0003, "estimated"), edge("scrap", "metal", 0.7, "estimated")],
+        [impact("ore", 1000.0), impact("scrap", 0.5)],
+    )
+    assert chain.warnings == ()
+    params = parameters(chain)
+    assert params.table["distribution"].tolist()[:2] == ["dirichlet share (concentration 50)"] * 2
+    draws = draw(params, np.arange(2), seed=3, start=0, size=500)
+    assert np.allclose(draws[0] * 1000 + draws[1], 1.0)  # t -> kg: always the whole
+    assert draws[0].std() > 0
+    assert draws[0].mean() == pytest.approx(0.0003, rel=0.05)
+
+
 def test_sensitivity_names_the_widest_undisclosed_figure_first():
     chain = make(
         [node("ore", "mine"), node("metal"), node("grid", "energy", "kWh")],

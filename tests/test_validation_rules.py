@@ -826,7 +826,7 @@ WARNING_CASES = [
             replace("edges", "mine_id,cobalt,0.26", "mine_id,cobalt,0.3"),
         ),
         "mix-not-one at edges row 2, column amount, value None",
-        "the 2 mine inputs of 'cobalt' add up to 0.8 kg per kg, not 1: if they are a sourcing"
+        "the 2 sourcing inputs of 'cobalt' add up to 0.8 kg per kg, not 1: if they are a sourcing"
         " mix, the rest has no origin",
     ),
     case(
@@ -1450,3 +1450,27 @@ def test_a_bill_of_materials_is_no_sourcing_mix():
         impacts=[{"node": n, "category": "gwp", "value": 1} for n in ("copper", "tin", "fan")],
     )
     assert [w.code for w in chain.warnings] == []
+
+
+def test_a_mix_of_a_mine_and_an_unknown_origin_is_one_mix():
+    """A disclosed mine and the unknown-origin material share out one metal: one mix (it
+    was two, one of each kind, and their 0.4 + 0.5 passed silently)."""
+    nodes = [
+        {"id": "mine", "kind": "mine", "unit": "kg"},
+        {"id": "unknown", "kind": "material", "unit": "kg"},
+        {"id": "tantalum", "kind": "material", "unit": "kg"},
+    ]
+    impacts = [{"node": "mine", "category": "gwp", "value": 1}]
+    edges = [
+        {"source": "mine", "target": "tantalum", "amount": 0.4},
+        {"source": "unknown", "target": "tantalum", "amount": 0.5},
+    ]
+
+    def mixes():
+        found = from_tables(nodes=nodes, edges=edges, impacts=impacts).warnings
+        return [warning for warning in found if warning.code == "mix-not-one"]
+
+    (warning,) = mixes()
+    assert "the 2 sourcing inputs of 'tantalum' add up to 0.9 kg per kg" in warning.message
+    edges[1]["amount"] = 0.6
+    assert mixes() == []
