@@ -877,6 +877,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 if stale")
     args = parser.parse_args()
+    if not args.check and not (GRAPHS.parent / "pyproject.toml").is_file():
+        print(
+            f"build_shipped.py: {GRAPHS} is not the graphs folder of a source checkout (no"
+            " pyproject.toml beside it; an installed package never rewrites its own files):"
+            " run it from a clone of the repository",
+            file=sys.stderr,
+        )
+        return 2
     if args.check:
         stale = {name: differences(name) for name in BUILDERS}
         for name, files in stale.items():

@@ -3,6 +3,8 @@
 import json
 import math
 import re
+import shutil
+import subprocess
 import sys
 
 import pytest
@@ -180,6 +182,26 @@ def test_report_writes_the_page_and_says_where(tmp_path, capsys):
     assert f"the interactive page: {tmp_path / 'example.html'}" in out
     assert (tmp_path / "example.html").read_text().startswith(PAGE_MARK)
     assert main(["report", "example", "--no-page", "--format", "json"]) == 0
+
+
+def test_the_builder_refuses_to_rewrite_an_installed_package(tmp_path):
+    # the wheel carries graphs/ (build_shipped.py with it) into site-packages; run there,
+    # the script would have rewritten the installed graphs and made a viz/ folder
+    installed = tmp_path / "site-packages" / "supplychain" / "_shipped" / "graphs"
+    installed.mkdir(parents=True)
+    shutil.copy(PROJECT / "graphs" / "build_shipped.py", installed)
+    result = subprocess.run(
+        [sys.executable, str(installed / "build_shipped.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "is not the graphs folder of a source checkout" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(
+        ["site-packages", "supplychain", "_shipped", "graphs", "build_shipped.py"]
+    )
 
 
 def test_shipped_pages_are_up_to_date():
