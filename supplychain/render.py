@@ -8,16 +8,18 @@ page builds labels, tooltips and panels with ``textContent``.
 
 What the page shows (:func:`page_data`):
 
-* **Layout**: columns upstream to downstream (mines, materials, components, devices,
-  services), energy just before its first consumer; within a column, nodes ordered by
-  their neighbours (barycentre sweeps), so the same graph gives the same picture.
+* **Layout** (:mod:`supplychain.layout`): columns upstream to downstream (mines,
+  materials, components, devices, services), energy just before its first consumer;
+  within a column, nodes ordered by their neighbours (barycentre sweeps), so the same
+  graph gives the same picture.
 * **Colour** by kind; **size** by the share of the shown total that flows through the node
   (the focus node's total, or the total of every service and device), **edge width** by
   the share that flows through the edge. **Dashes** mark undisclosed data: a node or edge
   from a proxy (``estimated``) is dashed, a placeholder (``missing``) dashed in red;
   published data is solid grey, disclosed data solid and dark.
-* **Tooltips** and a panel on click: unit, country, totals per unit with P5-P95 (Monte
-  Carlo) and opacity, social risk levels upstream, the direct impacts and sources.
+* **Tooltips** and a panel on click (:mod:`supplychain.panels`): unit, country, totals
+  per unit with P5-P95 (Monte Carlo) and opacity, social risk levels upstream, the
+  direct impacts and sources.
 * **Search** and **filters** by kind, country and transparency.
 * A large graph is pruned to the nodes through which most of the total flows, and the page
   says how many it hides; ``focus`` shows only what is upstream of one node.
@@ -41,30 +43,26 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from supplychain.citations import split_ids
 from supplychain.defaults import PAGE_SAMPLES
 from supplychain.errors import OutputExistsError
 from supplychain.files import atomic_write, check_target
+from supplychain.layout import node_positions
 from supplychain.model import SupplyChain
+from supplychain.panels import node_details
 from supplychain.propagate import (
     Solution,
     category_position,
     node_position,
     solve_chain,
-    totals,
 )
-from supplychain.schema import Kind
-from supplychain.social import mined_mass, worst_levels
+from supplychain.social import mined_mass
 from supplychain.solver import solve
 from supplychain.trace import main_category
 from supplychain.uncertainty import (
     DEFAULT_SEED,
     MonteCarlo,
     affordable_samples,
-    monte_carlo,
-    uncertainty_summary,
 )
 
 __all__ = [
@@ -74,7 +72,6 @@ __all__ = [
     "write_page",
     "DEFAULT_CUTOFF",
     "MAX_NODES",
-    "MAX_ROWS",
     "PAGE_MARK",
     "KIND_COLOURS",
 ]
@@ -99,93 +96,12 @@ KIND_COLOURS = {
 }
 """Colour of each kind of node."""
 
-_COLUMN = {"mine": 0, "material": 1, "component": 2, "device": 3, "service": 5}
 _STYLE = {  # transparency -> (border or line colour, dashes, width)
     "disclosed": ("#222222", False, 1.5),
     "published": ("#777777", False, 1.5),
     "estimated": ("#777777", [6, 4], 1.5),
     "missing": ("#d62728", [3, 3], 3.0),
 }
-_X_GAP, _Y_GAP = 380.0, 46.0
-_SUB_COLUMN_GAP = 150.0  # pixels between the sub-columns of a tall column
-
-MAX_ROWS = 30
-"""Most nodes in one column of the page; a longer column wraps into sub-columns."""
-
-
-# ------------------------------------------------------------------------- layout
-
-
-def _columns(chain: SupplyChain) -> np.ndarray:
-    """Column of every node: its kind's (services leave a column free for the energy that
-    feeds them); energy half a column before its first consumer."""
-    kind = chain.nodes["kind"].to_numpy()
-    column = np.array([_COLUMN.get(k, np.nan) for k in kind], dtype=float)
-    s, c = chain.index.edge_supplier, chain.index.edge_consumer
-    energy = np.flatnonzero(kind == Kind.ENERGY)
-    for _ in range(len(energy) + 1):  # energy feeding energy: settle from downstream
-        before = column.copy()
-        for position in energy:
-            consumers = c[s == position]
-            places = column[consumers] - 0.5
-            places = places[np.isfinite(places)]
-            column[position] = places.min() if len(places) else 4.5
-        if np.array_equal(before, column, equal_nan=True):
-            break
-    return column
-
-
-def _order_in_columns(
-    column: np.ndarray, s: np.ndarray, c: np.ndarray, ids: np.ndarray
-) -> np.ndarray:
-    """y rank of every node within its column: barycentre sweeps, ties by id (stable)."""
-    n = len(column)
-    y = np.zeros(n)
-    for value in np.unique(column):
-        members = np.flatnonzero(column == value)
-        y[members[np.argsort(ids[members], kind="stable")]] = np.arange(len(members))
-    values = np.unique(column)
-    for _ in range(4):
-        for sweep in (values[::-1], values):  # downstream first, then upstream
-            for value in sweep:
-                members = np.flatnonzero(column == value)
-                total = np.zeros(n)
-                count = np.zeros(n)
-                for a, b in ((s, c), (c, s)):  # neighbours on both sides
-                    np.add.at(total, a, y[b])
-                    np.add.at(count, a, 1)
-                centre = np.where(
-                    count[members] > 0, total[members] / np.maximum(count[members], 1), y[members]
-                )
-                order = np.lexsort((ids[members], y[members], centre))
-                y[members[order]] = np.arange(len(members))
-    return y
-
-
-def _positions(chain: SupplyChain, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x and y (pixels) of the kept nodes.
-
-    A column of more than ``MAX_ROWS`` nodes (the 98 mines of ``ai-inference``) is laid out
-    as a grid of side-by-side sub-columns, read row by row in the column's order, so the
-    page keeps a readable shape instead of one column thousands of pixels tall.
-    """
-    column = _columns(chain)[keep]
-    positions = np.full(len(chain.nodes), -1)
-    positions[keep] = np.arange(len(keep))
-    s, c = chain.index.edge_supplier, chain.index.edge_consumer
-    inside = (positions[s] >= 0) & (positions[c] >= 0)
-    ids = chain.nodes["id"].to_numpy()[keep]
-    rank = _order_in_columns(column, positions[s[inside]], positions[c[inside]], ids)
-    size = pd.Series(rank).groupby(column).transform("size").to_numpy()
-    across = np.ceil(size / MAX_ROWS)  # sub-columns of each node's column
-    row, sub = np.divmod(rank, across)
-    rows = np.ceil(size / across)
-    y_gap = _Y_GAP if rows.max(initial=0) > 30 else 1.6 * _Y_GAP  # room for big dots
-    gap = max(_X_GAP, 0.4 * y_gap * float(rows.max(initial=0)))  # keep a wide page wide
-    width = pd.Series((across - 1) * _SUB_COLUMN_GAP).groupby(column).max()
-    shift = width.cumsum().reindex(column).to_numpy()  # room for the grids up to here
-    x = column * gap + shift - (across - 1 - sub) * _SUB_COLUMN_GAP
-    return x, (row - (rows - 1) / 2) * y_gap
 
 
 # ------------------------------------------------------------------------- what to show
@@ -328,13 +244,13 @@ def page_data(
             else f"beyond the {max_nodes} nodes through which most of {of} flows"
         )
         note = f"{hidden} of {n} nodes are hidden: {reason}."
-    x, y = _positions(chain, keep)
+    x, y = node_positions(chain, keep)
     samples = affordable_samples(chain, samples) if samples else 0
     if run is not None and set(ids[keep]) <= set(run.nodes):
         samples, seed = run.samples, run.seed
     else:
         run = None
-    details = _details(solution, ids[keep], category, samples, seed, run)
+    details = node_details(solution, ids[keep], category, samples, seed, run)
     network = Network(directed=True)
     biggest = max(float(share[keep].max(initial=0.0)), 1e-300)
     kinds = chain.nodes["kind"].to_numpy()
@@ -402,109 +318,6 @@ def _label(text: str, width: int = 28) -> str:
     """A short label for the canvas (the whole name is in the tooltip)."""
     text = str(text)
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _details(
-    solution, shown: np.ndarray, category: str | None, samples: int, seed: int, run=None
-) -> dict:
-    """The panel's fields of every shown node (``run``: a Monte Carlo run to reuse)."""
-    chain = solution.chain
-    found = totals(solution)
-    found = found[found["node"].isin(shown)]
-    if samples and len(shown):
-        mc = run if run is not None else monte_carlo(chain, samples, seed, nodes=list(shown))
-        spread = uncertainty_summary(mc, solution=solution)
-        found = found.merge(
-            spread[["node", "category", "p5", "p95"]], on=["node", "category"], how="left"
-        )
-    else:
-        found = found.assign(p5=np.nan, p95=np.nan)
-    by_node = {node: group for node, group in found.groupby("node", sort=False)}
-    social = worst_levels(chain)
-    social_levels = {
-        node: [
-            {"indicator": indicator, "level": level}
-            for indicator, level in zip(social.columns, row, strict=True)
-            if level != "unknown"
-        ]
-        for node, row in zip(shown, social.loc[list(shown)].to_numpy(), strict=True)
-    }
-    titles = dict(zip(chain.sources["id"], chain.sources["title"], strict=True))
-    years = dict(zip(chain.sources["id"], chain.sources["year"], strict=True))
-    wanted = set(shown)
-    direct: dict[str, list] = {}
-    for r in chain.impacts[chain.impacts["node"].isin(wanted)].itertuples(index=False):
-        direct.setdefault(r.node, []).append(
-            {
-                "category": r.category,
-                "value": _number(r.converted_value),
-                "transparency": r.transparency,
-                "source": _cite(r.source, titles, years),
-            }
-        )
-    own_social: dict[str, list] = {}
-    for r in chain.social[chain.social["node"].isin(wanted)].itertuples(index=False):
-        own_social.setdefault(r.node, []).append(
-            {
-                "indicator": r.indicator,
-                "level": r.level,
-                "source": _cite(r.source, titles, years),
-            }
-        )
-    nodes = chain.nodes[chain.nodes["id"].isin(wanted)]
-    details = {}
-    for entry in nodes.itertuples(index=False):
-        node = entry.id
-        rows = by_node.get(node)
-        details[str(node)] = {
-            "id": str(node),
-            "name": str(entry.name),
-            "kind": str(entry.kind),
-            "unit": str(entry.unit),
-            "country": str(entry.country),
-            "transparency": str(entry.transparency),
-            "operator": str(entry.operator),
-            "note": str(entry.note),
-            "sources": [_cite(s, titles, years) for s in split_ids(entry.source)],
-            "totals": []
-            if rows is None
-            else [
-                {
-                    "category": r.category,
-                    "value": _number(r.value),
-                    "p5": _number(r.p5),
-                    "p95": _number(r.p95),
-                    "unit": f"{r.unit} per {r.per}",
-                    "opacity": _number(r.opacity),
-                }
-                for r in rows.itertuples(index=False)
-                if pd.notna(r.value) and (r.value != 0 or (pd.notna(r.p95) and r.p95 != 0))
-            ],
-            "direct": direct.get(node, []),
-            "social": social_levels.get(node, []),
-            "own_social": own_social.get(node, []),
-        }
-    return details
-
-
-def _cite(sources: str, titles: dict, years: dict) -> str:
-    """Each source id of the cell ``sources`` as ``title (year) [id]``, joined by ``; ``
-    (an empty cell: empty)."""
-    return "; ".join(_reference(source, titles, years) for source in split_ids(sources))
-
-
-def _reference(source: str, titles: dict, years: dict) -> str:
-    year = years.get(source)
-    when = f" ({int(year)})" if year is not None and pd.notna(year) else ""
-    return f"{titles.get(source, source)}{when} [{source}]"
-
-
-def _number(value: object) -> float | None:
-    return (
-        None
-        if value is None or (isinstance(value, float) and not math.isfinite(value))
-        else float(value)
-    )
 
 
 # ------------------------------------------------------------------------- the page
