@@ -129,6 +129,17 @@ def test_the_graph_draws_every_node_and_loads_nothing(pages, visit):
     assert seen.requests == [] and seen.errors == [] and seen.dialogs == []
 
 
+def test_every_node_opens_inside_the_canvas_with_a_margin(pages, visit):
+    # vis-network's own fit left the centres of the mines and services 5 % of the width
+    # from the edges, so their dots and labels touched them; the page zooms out to 8 %
+    seen = visit(pages["ai-inference"])
+    box = seen.page.locator("#graph").bounding_box()
+    points = [seen.point_of(node) for node in load("ai-inference").nodes["id"]]
+    margin = 0.07 * box["width"]
+    assert min(x for x, _ in points) > box["x"] + margin
+    assert max(x for x, _ in points) < box["x"] + box["width"] - margin
+
+
 @pytest.mark.parametrize(
     ("page", "legend"),
     [
