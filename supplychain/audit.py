@@ -355,7 +355,8 @@ def _checks(chain: SupplyChain, category: str | None, older_than: int | None) ->
             )  # fmt: skip
         )
     for table, frame, column in (("edges", edges, "source_ref"), ("impacts", impacts, "source")):
-        unsourced = np.flatnonzero((frame[column] == "").to_numpy())
+        cites = per_citation(frame[column], bool).astype(bool).to_numpy()  # ";": nothing
+        unsourced = np.flatnonzero(~cites)
         found.append(
             _found("unsourced", table, unsourced, names[table][unsourced], "no source: missing")
         )

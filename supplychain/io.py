@@ -599,6 +599,11 @@ def save_csv(
     check_target(target, overwrite, protect, folder=True)
     tables = _output_tables(chain)
     existing = [n for n in TABLE_FILES.values() if (target / n).exists()] if target.is_dir() else []
+    not_files = [n for n in existing if not (target / n).is_file()]
+    if not_files:  # refused before any table moves: never half of one graph, half another
+        raise OutputExistsError(
+            f"{target / not_files[0]} is not a file (a folder or a device); nothing was written"
+        )
     if existing and not overwrite:
         raise OutputExistsError(
             f"{target} already holds {', '.join(existing)}; choose another folder or allow"

@@ -95,6 +95,20 @@ def test_export_to_csv_deletes_nothing_it_did_not_write(capsys, tmp_path, graph)
     assert len(load(other).nodes) == 2
 
 
+def test_a_table_name_taken_by_a_folder_stops_the_export_before_anything_moves(capsys, tmp_path):
+    # impacts.csv as a folder failed after nodes.csv and edges.csv had been replaced: the
+    # target held half of one graph and half of another
+    other = tmp_path / "other"
+    assert run(capsys, "export", "example", "--to", "csv", "-o", other)[0] == 0
+    before = (other / "nodes.csv").read_bytes()
+    (other / "impacts.csv").unlink()
+    (other / "impacts.csv").mkdir()
+    code, _, err = run(capsys, "export", CORPUS / "milliwatt-hours", "--to", "csv", "-o",
+                       other, "--overwrite")  # fmt: skip
+    assert code == 1 and "impacts.csv is not a file" in err and "Traceback" not in err
+    assert (other / "nodes.csv").read_bytes() == before
+
+
 def test_no_parent_folder_is_made_that_was_not_asked_for(capsys, tmp_path):
     code, _, err = run(capsys, "export", "example", "--to", "json", "-o", tmp_path / "a/b/c.json")
     assert code == 1 and "does not exist" in err and not (tmp_path / "a").exists()

@@ -904,6 +904,14 @@ def test_mix_adding_to_one_in_other_units_gives_no_warning(form, tmp_path):
     assert load(path).edges["converted_amount"].iloc[:2].tolist() == [0.5, 0.5]
 
 
+def test_a_citation_of_only_separators_cites_nothing(form, tmp_path):
+    # ";" was taken as a source: a published figure citing nothing stayed published
+    path = form.write(tmp_path, replace("edges", "0.26,,,published,usgs", "0.26,,,published,;"))
+    chain = load(path)
+    assert chain.edges["transparency"].tolist()[1] == "missing"
+    assert "transparency-without-source" in [w.code for w in chain.warnings]
+
+
 def test_transparency_without_source_is_read_as_missing(form, tmp_path):
     path = form.write(tmp_path, replace("edges", "0.26,,,published,usgs", "0.26,,,published,"))
     edges = load(path).edges
