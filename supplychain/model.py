@@ -195,6 +195,8 @@ def _frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:
 def build_chain(name: str, checked_tables: dict[str, pd.DataFrame], warnings) -> SupplyChain:
     """Assemble a SupplyChain from checked tables (their index reset to 0..n-1)."""
     tables = {t: frame.reset_index(drop=True) for t, frame in checked_tables.items()}
+    # a folder name that is not UTF-8 arrives with surrogates: shown, written, never raised
+    name = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in str(name))
     chain = SupplyChain(name=name, warnings=tuple(warnings), **tables)
     chain.index  # noqa: B018  (index the tables once, as part of loading)
     return chain

@@ -109,6 +109,20 @@ def test_a_table_name_taken_by_a_folder_stops_the_export_before_anything_moves(c
     assert (other / "nodes.csv").read_bytes() == before
 
 
+def test_a_graph_folder_named_with_bytes_that_are_not_utf8_is_written_without_a_traceback(
+    capsys, tmp_path
+):
+    # the name kept the undecodable byte as a surrogate and writing it raised
+    # UnicodeEncodeError in export --to json, viz and report's page
+    folder = tmp_path / os.fsdecode(b"bad\xff")
+    assert run(capsys, "export", "example", "--to", "csv", "-o", folder)[0] == 0
+    out = tmp_path / "out.json"
+    assert run(capsys, "export", folder, "--to", "json", "-o", out)[0] == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["name"] == "bad\ufffd"
+    page = tmp_path / "page.html"
+    assert run(capsys, "viz", folder, "-o", page, "--samples", "0")[0] == 0
+
+
 def test_no_parent_folder_is_made_that_was_not_asked_for(capsys, tmp_path):
     code, _, err = run(capsys, "export", "example", "--to", "json", "-o", tmp_path / "a/b/c.json")
     assert code == 1 and "does not exist" in err and not (tmp_path / "a").exists()
