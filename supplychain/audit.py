@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.build import LEVELS
-from supplychain.citations import cited_ids, per_citation
+from supplychain.citations import cited_ids, cites_anything, per_citation
 from supplychain.model import SupplyChain
 from supplychain.propagate import (
     Solution,
@@ -355,8 +355,7 @@ def _checks(chain: SupplyChain, category: str | None, older_than: int | None) ->
             )  # fmt: skip
         )
     for table, frame, column in (("edges", edges, "source_ref"), ("impacts", impacts, "source")):
-        cites = per_citation(frame[column], bool).astype(bool).to_numpy()  # ";": nothing
-        unsourced = np.flatnonzero(~cites)
+        unsourced = np.flatnonzero(~cites_anything(frame[column]))
         found.append(
             _found("unsourced", table, unsourced, names[table][unsourced], "no source: missing")
         )

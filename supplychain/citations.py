@@ -16,9 +16,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["CITING_COLUMNS", "split_ids", "cited_ids", "citation_counts", "per_citation"]
+__all__ = [
+    "CITING_COLUMNS",
+    "split_ids",
+    "cites_anything",
+    "cited_ids",
+    "citation_counts",
+    "per_citation",
+]
 
 CITING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("nodes", "source"),
@@ -35,6 +43,15 @@ def split_ids(text: object) -> list[str]:
     if text is None or (isinstance(text, float) and text != text):
         return []
     return [part.strip() for part in str(text).split(";") if part.strip()]
+
+
+def cites_anything(texts: pd.Series) -> np.ndarray:
+    """Whether each cell names at least one source id (``";"`` or ``" ; "`` names none).
+
+    >>> cites_anything(pd.Series(["a", ";", ""])).tolist()
+    [True, False, False]
+    """
+    return per_citation(texts, bool).to_numpy(dtype=bool)
 
 
 def _cells(tables: Mapping[str, pd.DataFrame]) -> pd.Series:

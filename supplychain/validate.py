@@ -27,7 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from supplychain.citations import per_citation, split_ids
+from supplychain.citations import cites_anything, split_ids
 from supplychain.columns import TableProblems, check_table
 from supplychain.distributions import bounds_problem, parse_uncertainty
 from supplychain.errors import DivergentLoopError, NumericRangeError, SupplyChainError
@@ -193,7 +193,7 @@ def _resolve_transparency(
 ) -> None:
     """Fill ``transparency`` in place: no source means ``missing``, by definition."""
     level = frame["transparency"]
-    cited = per_citation(frame[citation_column], bool).astype(bool)  # ";" cites nothing
+    cited = pd.Series(cites_anything(frame[citation_column]), index=frame.index)
     given = level != ""
     unsourced = given & ~cited & (level != Transparency.MISSING.value)
     found.summary(
