@@ -22,6 +22,7 @@ __all__ = [
     "OutputExistsError",
     "WriteError",
     "UnreadableFileError",
+    "ReferenceRowError",
     "UnknownNodeError",
     "UnknownCategoryError",
     "UnknownIndicatorError",
@@ -81,6 +82,10 @@ class WriteError(SupplyChainError):
 
 class UnreadableFileError(SupplyChainError):
     """A file is not read: not a regular file, a broken link, or larger than a table may be."""
+
+
+class ReferenceRowError(SupplyChainError):
+    """A reference table has no row, or several, where a builder needs exactly one."""
 
 
 class UnknownNodeError(SupplyChainError):

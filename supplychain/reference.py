@@ -71,6 +71,11 @@ DATA_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("product", "material", "grams_per_unit", "unit", "source"),
         ("grams_per_unit", "low", "high"),
     ),
+    "device_parts": (
+        ("device", "part", "units", "amount_per_unit", "unit", "source"),
+        ("units", "amount_per_unit", "low_per_unit", "high_per_unit"),
+    ),
+    "datacentres": (("provider", "quantity", "low", "high", "unit", "source"), ("low", "high")),
     "voice_assistant": (("item", "quantity", "value", "source"), ("value", "low", "high")),
     "sources": (("id", "title"), ("year",)),
 }

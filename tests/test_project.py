@@ -55,6 +55,22 @@ def test_modules_import_only_from_layers_below_their_own():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_every_module_has_a_place_in_the_layers():
+    # a module missing from the list would be free to import anything
+    import tomllib
+
+    layers = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    listed = {
+        name.strip() for layer in layers["contracts"][0]["layers"] for name in layer.split("|")
+    }
+    modules = {
+        f"supplychain.{path.stem}"
+        for path in (PROJECT / "supplychain").glob("*.py")
+        if path.stem != "__init__"
+    }
+    assert modules - listed == set()
+
+
 def test_no_module_imports_another_modules_private_names():
     private = [
         f"{path.name}:{statement.lineno} imports {alias.name} from {statement.module}"
