@@ -48,10 +48,10 @@ from supplychain.builders import (
 )
 from supplychain.chart import bar_chart
 from supplychain.io import load, save_csv
-from supplychain.model import from_tables
 from supplychain.reference import read_table
 from supplychain.render import page_data, render_page
 from supplychain.shipped import shipped_graph_names
+from supplychain.tables import from_tables
 from supplychain.uncertainty import (
     DEFAULT_SAMPLES,
     DEFAULT_SEED,

@@ -41,7 +41,7 @@ _WHERE = {
     "save_json": "io",
     "validate": "io",
     "SupplyChain": "model",
-    "from_tables": "model",
+    "from_tables": "tables",
     "Problem": "problems",
     "Severity": "problems",
 }

@@ -18,7 +18,7 @@ For the audited nodes (by default every service and device) :func:`audit` gives:
 
 Examples
 --------
->>> from supplychain.model import from_tables
+>>> from supplychain.tables import from_tables
 >>> chain = from_tables(
 ...     nodes=[{"id": "grid", "kind": "energy", "unit": "kWh"},
 ...            {"id": "chip", "kind": "component", "unit": "item"}],

@@ -45,7 +45,7 @@ def to_networkx(chain: SupplyChain) -> nx.DiGraph:
 
     Examples
     --------
-    >>> from supplychain.model import from_tables
+    >>> from supplychain.tables import from_tables
     >>> chain = from_tables(
     ...     nodes=[{"id": "ore", "kind": "mine", "unit": "kg"},
     ...            {"id": "metal", "kind": "material", "unit": "kg"}],
@@ -146,7 +146,7 @@ def to_matrices(chain: SupplyChain) -> Matrices:
 
     Examples
     --------
-    >>> from supplychain.model import from_tables
+    >>> from supplychain.tables import from_tables
     >>> chain = from_tables(
     ...     nodes=[{"id": "ore", "kind": "mine", "unit": "kg"},
     ...            {"id": "metal", "kind": "material", "unit": "kg"}],

@@ -81,7 +81,7 @@ ELECTRICITY_CATEGORIES = ("gwp", "energy", "water", "adp")
 class GraphDraft:
     """Rows of a graph under construction (dicts in the columns of the graph format).
 
-    ``tables()`` gives them as the DataFrames :func:`supplychain.model.from_tables` takes.
+    ``tables()`` gives them as the DataFrames :func:`supplychain.tables.from_tables` takes.
     """
 
     nodes: list[dict] = field(default_factory=list)

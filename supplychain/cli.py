@@ -570,8 +570,8 @@ def _mix(args: argparse.Namespace) -> int:
 
     from supplychain.io import save_csv
     from supplychain.mixes import mine_layer, production_shares
-    from supplychain.model import from_tables
     from supplychain.output import render_frame
+    from supplychain.tables import from_tables
 
     if args.output is None:
         shares = [production_shares(m, args.year, args.min_share) for m in args.materials]

@@ -394,7 +394,7 @@ def mine_layer(
     dict of DataFrame
         ``nodes, edges, impacts, social, sources`` in the columns of the graph format
         (see :mod:`supplychain.schema`); load them with
-        :func:`supplychain.model.from_tables`.
+        :func:`supplychain.tables.from_tables`.
 
     Raises
     ------

@@ -18,7 +18,7 @@ estimated amount of a published impact is an estimated part.
 
 Examples
 --------
->>> from supplychain.model import from_tables
+>>> from supplychain.tables import from_tables
 >>> chain = from_tables(
 ...     nodes=[{"id": "ore", "kind": "mine", "unit": "kg"},
 ...            {"id": "metal", "kind": "material", "unit": "kg"}],

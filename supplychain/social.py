@@ -22,7 +22,7 @@ a graph defines with group ``social``.
 
 Examples
 --------
->>> from supplychain.model import from_tables
+>>> from supplychain.tables import from_tables
 >>> chain = from_tables(
 ...     nodes=[{"id": "mine-cd", "kind": "mine", "unit": "kg", "country": "COD"},
 ...            {"id": "mine-au", "kind": "mine", "unit": "kg", "country": "AUS"},
@@ -83,7 +83,7 @@ EXPOSED_FROM = "high"
 def indicators(chain: SupplyChain) -> list[str]:
     """The indicators of a graph: the built-in ones, then its own ``social`` categories.
 
-    >>> from supplychain.model import from_tables
+    >>> from supplychain.tables import from_tables
     >>> indicators(from_tables(nodes=[{"id": "a", "kind": "mine", "unit": "kg"}]))[:2]
     ['child_labour', 'forced_labour']
     """
@@ -107,7 +107,7 @@ def mine_kilograms(chain: SupplyChain) -> np.ndarray:
 def mined_mass(chain: SupplyChain | Solution) -> np.ndarray:
     """Kilograms of mined material per unit of every node, through all paths.
 
-    >>> from supplychain.model import from_tables
+    >>> from supplychain.tables import from_tables
     >>> chain = from_tables(nodes=[{"id": "ore", "kind": "mine", "unit": "t"},
     ...                            {"id": "metal", "kind": "material", "unit": "kg"}],
     ...                     edges=[{"source": "ore", "target": "metal", "amount": 0.002}])
@@ -467,7 +467,7 @@ def worst_levels(chain: SupplyChain) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from supplychain.model import from_tables
+    >>> from supplychain.tables import from_tables
     >>> chain = from_tables(
     ...     nodes=[{"id": "mine", "kind": "mine", "unit": "kg"},
     ...            {"id": "metal", "kind": "material", "unit": "kg"}],

@@ -35,7 +35,7 @@ cut into chunks so that memory stays bounded (:data:`CHUNK_BYTES`).
 
 Examples
 --------
->>> from supplychain.model import from_tables
+>>> from supplychain.tables import from_tables
 >>> chain = from_tables(
 ...     nodes=[{"id": "ore", "kind": "mine", "unit": "kg"},
 ...            {"id": "metal", "kind": "material", "unit": "kg"}],
@@ -447,7 +447,7 @@ def draw(params: Parameters, positions: np.ndarray, seed: int, start: int, size:
 
     Examples
     --------
-    >>> from supplychain.model import from_tables
+    >>> from supplychain.tables import from_tables
     >>> chain = from_tables(nodes=[{"id": "a", "kind": "mine", "unit": "kg"}],
     ...                     impacts=[{"node": "a", "category": "gwp", "value": 2,
     ...                               "uncertainty": "uniform(1, 3)"}])
@@ -604,7 +604,7 @@ class MonteCarlo:
 def divergence_note(mc: MonteCarlo) -> str:
     """A sentence on the samples whose own draws made a loop need itself ("" if none).
 
-    >>> from supplychain.model import from_tables
+    >>> from supplychain.tables import from_tables
     >>> chain = from_tables(nodes=[{"id": "a", "kind": "material", "unit": "kg"}],
     ...                     edges=[{"source": "a", "target": "a", "amount": 0.9,
     ...                             "uncertainty": "uniform(0.8, 1.1)"}])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from supplychain.model import from_tables
+from supplychain.tables import from_tables
 
 PROJECT = Path(__file__).resolve().parent.parent
 

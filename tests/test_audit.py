@@ -10,7 +10,7 @@ from conftest import run_cli as run
 from supplychain.audit import audit, audit_sections, threshold_failures, top_gaps
 from supplychain.errors import UnknownCategoryError, UnknownNodeError
 from supplychain.io import load
-from supplychain.model import from_tables
+from supplychain.tables import from_tables
 
 
 def server_chain(grid_level="missing", chip_level="disclosed"):

@@ -21,8 +21,8 @@ from supplychain.builders import (
     subtract_materials,
 )
 from supplychain.errors import ReferenceRowError, UnitError
-from supplychain.model import from_tables
 from supplychain.propagate import totals
+from supplychain.tables import from_tables
 
 NAN = float("nan")
 

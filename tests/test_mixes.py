@@ -9,8 +9,8 @@ from supplychain.cli import main
 from supplychain.errors import SupplyChainError
 from supplychain.io import load, validate
 from supplychain.mixes import mine_layer, production_shares
-from supplychain.model import from_tables
 from supplychain.reference import read_table
+from supplychain.tables import from_tables
 from supplychain.trace import requirements_by_country
 
 COUNTRIES = pd.DataFrame({"iso3": ["AAA", "BBB", "CCC"], "name": ["Aland", "Bland", "Cland"]})

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from supplychain.io import load, save_csv, save_json
-from supplychain.model import from_tables
 from supplychain.propagate import totals
+from supplychain.tables import from_tables
 from supplychain.trace import contributions
 
 LEVELS = ["disclosed", "published", "estimated", "missing"]

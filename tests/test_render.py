@@ -14,8 +14,8 @@ from supplychain.cli import main
 from supplychain.errors import OutputExistsError, UnknownNodeError
 from supplychain.io import load
 from supplychain.layout import MAX_ROWS
-from supplychain.model import from_tables
 from supplychain.render import PAGE_MARK, page_data, render_page, write_page
+from supplychain.tables import from_tables
 
 sys.path.insert(0, str(PROJECT / "tests" / "benchmarks"))
 from bench_propagation import generate_graph  # noqa: E402

@@ -9,8 +9,8 @@ from conftest import run_cli as run
 
 from supplychain.errors import InvalidGraphError, UnknownNodeError
 from supplychain.io import load
-from supplychain.model import from_tables
 from supplychain.social import evidence, exposure, indicators, mined_mass, risk_levels
+from supplychain.tables import from_tables
 
 
 def phone_chain(social, mines=(("mine-cd", "COD", 0.75), ("mine-au", "AUS", 0.25)), extra=()):

@@ -11,8 +11,8 @@ from conftest import run_cli as run
 import supplychain.uncertainty as unc
 from supplychain.errors import SupplyChainError, UnknownNodeError
 from supplychain.io import load
-from supplychain.model import from_tables
 from supplychain.propagate import totals
+from supplychain.tables import from_tables
 from supplychain.uncertainty import (
     DEFAULT_GSD,
     draw,

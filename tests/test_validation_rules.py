@@ -26,8 +26,8 @@ import pytest
 from supplychain.cli import main
 from supplychain.errors import GraphNotFoundError
 from supplychain.io import load, save_csv, validate
-from supplychain.model import from_tables
 from supplychain.problems import Problem, Severity
+from supplychain.tables import from_tables
 
 # ----------------------------------------------------------------------------- the base graph
 

@@ -8,7 +8,7 @@ impacts in three categories ``gwp``, ``water``, ``energy``, random transparency 
 each size, in two variants: acyclic, and with 1% recycling back edges (devices and services
 feeding mines and materials, small amounts, spectral radius well below 1). On each:
 
-* **load/validate (in memory)**: ``supplychain.model.from_tables`` on DataFrames.
+* **load/validate (in memory)**: ``supplychain.tables.from_tables`` on DataFrames.
 * **ours**: ``supplychain.propagate.solve_chain(chain, opacity=False)``, the totals of all
   nodes in all three categories (matrices, plan, solve); again with ``opacity=True``
   (three more solves, one per transparency level).
@@ -458,7 +458,7 @@ def _ours_columns(solution) -> np.ndarray:
 
 def case_load(graph_file: Path, chain_file: Path) -> dict:
     """Time ``from_tables`` and keep the validated graph for the solve cases."""
-    from supplychain.model import from_tables
+    from supplychain.tables import from_tables
 
     tables = _load(graph_file).tables()
     gc.collect()
@@ -533,8 +533,8 @@ def case_verify(graph_file: Path, seed: int) -> dict:
     """Our totals against networkx (acyclic), scipy's spsolve and bw2calc (if installed)."""
     from scipy.sparse.linalg import spsolve
 
-    from supplychain.model import from_tables
     from supplychain.propagate import solve_chain
+    from supplychain.tables import from_tables
 
     graph = _load(graph_file)
     ours = _ours_columns(solve_chain(from_tables(**graph.tables()), opacity=False))

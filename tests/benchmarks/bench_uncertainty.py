@@ -56,8 +56,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_propagation import CATEGORIES, generate_graph  # noqa: E402
 
 from supplychain.build import to_matrices  # noqa: E402
-from supplychain.model import from_tables  # noqa: E402
 from supplychain.solver import plan, solve  # noqa: E402
+from supplychain.tables import from_tables  # noqa: E402
 from supplychain.uncertainty import draw, monte_carlo, parameters  # noqa: E402
 
 
