@@ -462,10 +462,13 @@ def check_graph(
         frame = tables[table]
         finite = np.isfinite(frame[column]) & np.isfinite(factor)  # else reported already
         overflow = finite & ~np.isfinite(frame[converted])
+        if not overflow.any():
+            continue
+        written = raw_tables[table]
         found_in = founds[table]
         found_in.each(
             overflow,
-            raw_tables[table].get(column, frame[column].astype(str)),
+            written[column] if column in written else frame[column].astype(str),
             column,
             f"beyond the range of floating-point numbers (about 1.8e308) once converted from"
             f" its unit to the {'supplier' if table == 'edges' else 'category'}'s",

@@ -692,6 +692,12 @@ ERROR_CASES = [
         "cites 'ngo2', not in the bibliography (sources table); did you mean 'ngo'?",
     ),
     case(
+        "amount-overflows-once-converted",
+        replace("edges", "cobalt,battery,8,g", "cobalt,battery,1e306,t"),
+        "out-of-range at edges row 4, column amount, value '1e306'",
+        "beyond the range of floating-point numbers (about 1.8e308) once converted",
+    ),
+    case(
         "social-cites-absent-source",
         replace("social", "high,published,ngo", "high,published,amnesty"),
         "unknown-source at social row 2, column source, value 'amnesty'",
