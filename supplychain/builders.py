@@ -233,7 +233,8 @@ def add_parts(
     if rows.empty:
         raise ReferenceRowError(f"device_parts.csv: no parts of device {device!r}")
     for _, part in rows.iterrows():
-        item = str(part["hardware_item"] or "").strip()
+        item = part.get("hardware_item")
+        item = item.strip() if isinstance(item, str) else ""  # empty or NaN: none
         first = (
             one_row(hardware, "hardware.csv", item=item, quantity=EMBODIED_CATEGORIES[0])
             if item
@@ -287,12 +288,20 @@ def amortised_hour(
     ``1 / lifetime`` hours. Years convert to hours through :mod:`supplychain.units`
     (a year is 365 days, 8760 hours). Returns the hour node's id.
 
+    Raises
+    ------
+    ReferenceRowError
+        If a lifetime is not a positive number.
+
     >>> draft = GraphDraft()
     >>> amortised_hour(draft, "laptop", "laptop-hour", "An hour of a laptop", 5.0)
     'laptop-hour'
     >>> draft.edges[0]["amount"] == 1 / (5 * 8760)
     True
     """
+    for years in (lifetime_years, longest_years):
+        if years is not None and not (math.isfinite(years) and years > 0):
+            raise ReferenceRowError(f"a lifetime of {years!r} years for {device!r}: expected > 0")
     hours_per_year = conversion_factor("year", "hour")
     shortest = lifetime_years * hours_per_year
     draft.node(

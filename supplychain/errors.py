@@ -85,7 +85,8 @@ class UnreadableFileError(SupplyChainError):
 
 
 class ReferenceRowError(SupplyChainError):
-    """A reference table has no row, or several, where a builder needs exactly one."""
+    """A table given to a builder lacks what it needs: no row or several where one is
+    needed, or a figure it cannot use (a lifetime of zero years)."""
 
 
 class UnknownNodeError(SupplyChainError):

@@ -50,7 +50,13 @@ def _column_to_text(column: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(column.dtype):
         texts = ["" if v != v else repr(v) for v in column.to_numpy(dtype=float).tolist()]
         return pd.Series(texts, index=column.index, dtype=str)
-    return per_distinct(column.astype(object), _missing_or_text)
+    values = column.astype(object)
+    present = values[values.notna()]
+    if set(map(type, present.to_numpy().tolist())) <= {str}:
+        # plain text and missing cells only (ids, units ...): stripped and emptied whole;
+        # a str subclass (an Enum) goes the way below, which asks for its value
+        return values.where(values.notna(), "").astype(str).str.strip()
+    return per_distinct(values, _missing_or_text)
 
 
 def _frame_to_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -114,7 +114,8 @@ def test_parts_are_units_times_amount_with_the_range_of_one():
 
 
 def test_a_part_without_a_hardware_item_takes_the_recipes_derivation():
-    parts = parts_table([["srv", "ssd", "SSD", "", 8, 1, NAN, NAN, "item", "estimated", "b", ""]])
+    # an empty cell, or NaN from a table read without supplychain.reference, is no item
+    parts = parts_table([["srv", "ssd", "SSD", NAN, 8, 1, NAN, NAN, "item", "estimated", "b", ""]])
     calls = []
 
     def derive(draft, part):
@@ -137,6 +138,9 @@ def test_an_hour_of_a_device_is_one_over_its_lifetime_hours():
     assert edge["amount"] == 1 / 26280
     assert edge["uncertainty"] == span(1 / 52560, 1 / 26280)
     assert edge["source_ref"] == "a;b" and edge["note"].startswith("1 / 26280 hours (3 years)")
+    for years in (0.0, -1.0, float("nan")):
+        with pytest.raises(ReferenceRowError, match="lifetime of .* years for 'srv'"):
+            amortised_hour(GraphDraft(), "srv", "srv-hour", "An hour", years)
 
 
 # ------------------------------------------------------------------------- materials
