@@ -63,6 +63,7 @@ _count = _number_in(int, 2, float("inf"), False, "a number of samples of at leas
 _percentile = _number_in(float, 0, 100, False, "a percentile in [0, 100]")
 _seed = _number_in(int, 0, float("inf"), False, "a seed: a whole number, 0 or more")
 _how_many = _number_in(int, 0, float("inf"), False, "a whole number, 0 or more")  # --top, --limit
+_positive = _number_in(int, 1, float("inf"), False, "a positive whole number")  # --tokens
 
 
 def _page_samples(text: str) -> int:
@@ -319,6 +320,41 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_format(mix)
 
+    llm = commands.add_parser(
+        "llm",
+        help="an LLM request of N output tokens as a service: energy, GWP, water, mined mass by"
+        " country and social exposure, with P5-P95 and opacity",
+    )
+    llm.add_argument(
+        "model", help="a model of data/llm_models.csv, e.g. gpt-4o-mini or provider/model"
+    )
+    llm.add_argument(
+        "--tokens", type=_positive, required=True, metavar="N", help="output tokens per request"
+    )
+    llm.add_argument("--gpu", default="h100-80gb", help="GPU of data/gpus.csv (default h100-80gb)")
+    llm.add_argument(
+        "--provider", help="whose data centres (data/datacentres.csv; default: the model's)"
+    )
+    llm.add_argument(
+        "--region", help="electricity zone, e.g. USA, FRA (default: where the provider's are)"
+    )
+    llm.add_argument("--batch", type=_positive, metavar="B", help="requests served together")
+    llm.add_argument("--bits", type=_positive, metavar="Q", help="bits per weight (default 16)")
+    llm.add_argument(
+        "--samples",
+        type=_count,
+        default=DEFAULT_SAMPLES,
+        help=f"Monte Carlo samples (default {DEFAULT_SAMPLES})",
+    )
+    _add_seed(llm)
+    llm.add_argument(
+        "-o", "--output", metavar="FOLDER", help="also write the request's graph as a folder"
+    )
+    llm.add_argument(
+        "--overwrite", action="store_true", help="replace the tables in FOLDER if it has any"
+    )
+    _add_format(llm)
+
     graphs = commands.add_parser("graphs", help="list the shipped graphs")
     _add_format(graphs)
     return parser
@@ -568,11 +604,13 @@ def _export(args: argparse.Namespace) -> int:
 def _mix(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from supplychain.io import save_csv
+    from supplychain.io import check_table_folder, save_csv
     from supplychain.mixes import mine_layer, production_shares
     from supplychain.output import render_frame
     from supplychain.tables import from_tables
 
+    if args.output is not None:  # refuse a taken folder before any work
+        check_table_folder(args.output, args.overwrite)
     if args.output is None:
         shares = [production_shares(m, args.year, args.min_share) for m in args.materials]
         sys.stdout.write(render_frame(pd.concat(shares, ignore_index=True), args.format))
@@ -587,6 +625,44 @@ def _mix(args: argparse.Namespace) -> int:
         )
         + "\n"
     )
+    return 0
+
+
+def _llm(args: argparse.Namespace) -> int:
+    from supplychain.io import check_table_folder, save_csv
+    from supplychain.llm import LLMRequest, llm_graph
+    from supplychain.output import render_sections
+    from supplychain.report import service_sections
+    from supplychain.tables import from_tables
+
+    request = LLMRequest(
+        model=args.model,
+        output_tokens=args.tokens,
+        gpu=args.gpu,
+        provider=args.provider,
+        region=args.region,
+        batch_size=args.batch,
+        quantisation_bits=args.bits,
+    )
+    if args.output:  # refuse a taken folder before any work
+        check_table_folder(args.output, args.overwrite)
+    graph = llm_graph([request])
+    chain = from_tables(Path(args.output).name if args.output else "llm", **graph.tables)
+    service = str(graph.requests["service"].iloc[0])
+    sections = {
+        "request": graph.requests,
+        **service_sections(chain, service, args.samples, args.seed),
+    }
+    sys.stdout.write(render_sections(sections, args.format))
+    if args.output:
+        save_csv(chain, Path(args.output), overwrite=args.overwrite)
+        sys.stderr.write(
+            terminal_safe(
+                f"wrote {args.output} ({len(chain.nodes)} nodes, {len(chain.edges)} edges):"
+                " every command takes it"
+            )
+            + "\n"
+        )
     return 0
 
 
@@ -610,6 +686,7 @@ _COMMANDS = {
     "viz": _viz,
     "export": _export,
     "mix": _mix,
+    "llm": _llm,
     "graphs": _graphs,
 }
 

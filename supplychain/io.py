@@ -69,6 +69,7 @@ __all__ = [
     "load",
     "validate",
     "save_csv",
+    "check_table_folder",
     "save_json",
     "TABLE_FILES",
 ]
@@ -596,19 +597,8 @@ def save_csv(
         If a file cannot be written.
     """
     target = Path(folder)
-    check_target(target, overwrite, protect, folder=True)
+    existing = check_table_folder(target, overwrite, protect)
     tables = _output_tables(chain)
-    existing = [n for n in TABLE_FILES.values() if (target / n).exists()] if target.is_dir() else []
-    not_files = [n for n in existing if not (target / n).is_file()]
-    if not_files:  # refused before any table moves: never half of one graph, half another
-        raise OutputExistsError(
-            f"{target / not_files[0]} is not a file (a folder or a device); nothing was written"
-        )
-    if existing and not overwrite:
-        raise OutputExistsError(
-            f"{target} already holds {', '.join(existing)}; choose another folder or allow"
-            " overwriting"
-        )
     made = not target.exists()
     try:
         target.mkdir(exist_ok=True)
@@ -621,6 +611,33 @@ def save_csv(
             with contextlib.suppress(OSError):
                 target.rmdir()
         raise
+
+
+def check_table_folder(
+    folder: str | os.PathLike, overwrite: bool, protect: tuple[Path, ...] = ()
+) -> list[str]:
+    """Refuse to write a graph's tables into ``folder`` where :func:`save_csv` would
+    refuse, before any work is done; returns the table files it holds already.
+
+    Raises
+    ------
+    OutputExistsError
+        As :func:`save_csv`.
+    """
+    target = Path(folder)
+    check_target(target, overwrite, protect, folder=True)
+    existing = [n for n in TABLE_FILES.values() if (target / n).exists()] if target.is_dir() else []
+    not_files = [n for n in existing if not (target / n).is_file()]
+    if not_files:  # refused before any table moves: never half of one graph, half another
+        raise OutputExistsError(
+            f"{target / not_files[0]} is not a file (a folder or a device); nothing was written"
+        )
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"{target} already holds {', '.join(existing)}; choose another folder or allow"
+            " overwriting"
+        )
+    return existing
 
 
 def _write_tables(tables: dict[str, pd.DataFrame], target: Path, existing: list[str]) -> None:

@@ -76,6 +76,19 @@ DATA_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("units", "amount_per_unit", "low_per_unit", "high_per_unit"),
     ),
     "datacentres": (("provider", "quantity", "low", "high", "unit", "source"), ("low", "high")),
+    "llm_models": (
+        ("provider", "model", "architecture", "total_params_b", "active_params_b", "source"),
+        (
+            "total_params_b",
+            "total_low_b",
+            "total_high_b",
+            "active_params_b",
+            "active_low_b",
+            "active_high_b",
+        ),
+    ),
+    "llm_inference": (("parameter", "value", "unit", "source"), ("value",)),
+    "gpus": (("gpu", "memory_gb", "hardware_item", "source"), ("memory_gb",)),
     "voice_assistant": (("item", "quantity", "value", "source"), ("value", "low", "high")),
     "sources": (("id", "title"), ("year",)),
 }

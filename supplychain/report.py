@@ -15,9 +15,14 @@ import pandas as pd
 from supplychain.audit import audit, audited_nodes, top_gaps
 from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, solve_chain, totals
-from supplychain.social import social_risks
+from supplychain.social import exposure, social_risks
 from supplychain.summary import summary_sections
-from supplychain.trace import contributions, main_category, requirement_vectors
+from supplychain.trace import (
+    contributions,
+    main_category,
+    requirement_vectors,
+    requirements_by_country,
+)
 from supplychain.uncertainty import (
     DEFAULT_SEED,
     MonteCarlo,
@@ -26,7 +31,14 @@ from supplychain.uncertainty import (
     uncertainty_summary,
 )
 
-__all__ = ["report_sections", "report_samples", "headline_nodes", "headline_totals", "hotspots"]
+__all__ = [
+    "report_sections",
+    "report_samples",
+    "headline_nodes",
+    "headline_totals",
+    "hotspots",
+    "service_sections",
+]
 
 MAX_HEADLINE_NODES = 20
 HOTSPOTS_PER_NODE = 3
@@ -125,3 +137,27 @@ def report_sections(
     sections["top data gaps: where the totals rest most on undisclosed data"] = gaps
     sections["validation warnings"] = warnings
     return sections
+
+
+def service_sections(
+    chain: SupplyChain, node: str, samples: int = REPORT_SAMPLES, seed: int = DEFAULT_SEED
+) -> dict[str, pd.DataFrame]:
+    """What one service rests on: its totals in every category with P5-P95 and opacity (a
+    Monte Carlo run of ``samples`` kept for ``node`` alone, keyed streams: the same
+    figures as ``uncertainty --node``), its mined mass by material and country, and its
+    social exposure. One solve, passed to each.
+
+    Titles: ``totals per unit (P5-P95, opacity)``, ``mined mass by country``, ``social
+    exposure``; columns as :func:`supplychain.uncertainty.uncertainty_summary`,
+    :func:`supplychain.trace.requirements_by_country`,
+    :func:`supplychain.social.exposure`.
+    """
+    solution = solve_chain(chain)
+    run = monte_carlo(chain, samples, seed, [node])
+    spread = uncertainty_summary(run, solution=solution)
+    by_country = requirements_by_country(solution, node)
+    return {
+        "totals per unit (P5-P95, opacity)": spread[spread["node"] == node].reset_index(drop=True),
+        "mined mass by country": by_country.sort_values("amount", ascending=False, kind="stable"),
+        "social exposure": exposure(solution, node),
+    }

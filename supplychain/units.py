@@ -36,7 +36,7 @@ from supplychain.errors import UnitError
 
 __all__ = ["Unit", "parse_unit", "conversion_factor", "rate_factor", "known_units"]
 
-# symbol -> (dimension, size in the dimension's base unit). Bases: kg, J, m3, m2, m2a,
+# symbol -> (dimension, size in the dimension's base unit). Bases: kg, J, W, m3, m2, m2a,
 # m, s, item, query, t*km, byte.
 _UNITS: dict[str, tuple[str, float]] = {
     # mass
@@ -67,6 +67,12 @@ _UNITS: dict[str, tuple[str, float]] = {
     "MWh": ("energy", 3.6e9),
     "GWh": ("energy", 3.6e12),
     "TWh": ("energy", 3.6e15),
+    # power
+    "mW": ("power", 1e-3),
+    "W": ("power", 1.0),
+    "kW": ("power", 1e3),
+    "MW": ("power", 1e6),
+    "GW": ("power", 1e9),
     # volume
     "m3": ("volume", 1.0),
     "L": ("volume", 1e-3),

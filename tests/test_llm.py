@@ -1,0 +1,242 @@
+"""LLM requests: the formulas by hand, the graph they make, the command, and EcoLogits."""
+
+import math
+
+import pytest
+
+from supplychain.cli import main
+from supplychain.io import load
+from supplychain.llm import (
+    LLMRequest,
+    UnknownChoiceError,
+    find_model,
+    gpu_energy_per_token_kwh,
+    gpus_needed,
+    inference_constants,
+    latency_per_token_s,
+    llm_graph,
+    request_figures,
+    weights_memory_gb,
+)
+from supplychain.propagate import totals
+from supplychain.reference import read_table
+from supplychain.tables import from_tables
+
+C = inference_constants()
+
+
+# ------------------------------------------------------------------------- formulas
+
+
+def test_the_constants_are_the_tables_in_their_units():
+    assert (C.server_power, C.batch_size, C.server_gpus, C.hardware_lifetime) == (1.2, 64, 8, 3.0)
+    assert C.quantisation_bits == 16 and C.memory_overhead == 1.2
+
+
+@pytest.mark.parametrize(
+    ("params", "bits", "gpu_gb", "memory", "cards"),
+    [
+        (8.0, 16, 80, 19.2, 1),  # 1.2 x 8 x 2 bytes
+        (70.0, 16, 80, 168.0, 4),  # 3 cards, rounded up to a power of two
+        (70.0, 8, 80, 84.0, 2),  # quantised to 8 bits: half the memory
+        (70.0, 16, 141, 168.0, 2),  # an H200 holds more
+        (405.0, 16, 80, 972.0, 16),  # 13 cards -> 16
+    ],
+)
+def test_memory_and_cards(params, bits, gpu_gb, memory, cards):
+    assert weights_memory_gb(params, bits, 1.2) == pytest.approx(memory)
+    assert gpus_needed(memory, gpu_gb) == cards
+
+
+def test_energy_and_latency_per_token_by_hand():
+    wh = 1.1665273170451914e-06 * math.exp(-0.011205921025579175 * 64) * 8 + 4.052928146734005e-05
+    assert gpu_energy_per_token_kwh(8.0, 64, C) == pytest.approx(wh / 1000, rel=1e-15)
+    seconds = 0.0006785088094353663 * 8 + 0.0003119310311688259 * 64 + 0.019473717579473387
+    assert latency_per_token_s(8.0, 64, C) == pytest.approx(seconds, rel=1e-15)
+
+
+def test_a_request_is_gpu_energy_plus_its_share_of_the_server():
+    tokens = 1000
+    figures = request_figures(8.0, 8.0, tokens, 80, C)
+    latency = tokens * latency_per_token_s(8.0, 64, C)
+    share = (1 / 8) / 64  # one of eight cards, one of 64 requests
+    assert figures.latency_s == pytest.approx(latency)
+    assert figures.server_hours == pytest.approx(latency / 3600 * share)
+    gpu = tokens * gpu_energy_per_token_kwh(8.0, 64, C)
+    assert figures.it_kwh == pytest.approx(gpu + latency / 3600 * 1.2 * share)
+
+
+def test_a_mixture_of_experts_computes_with_its_active_and_stores_its_total_parameters():
+    mixtral = find_model(read_table("llm_models"), "open-mixtral-8x7b")
+    assert (mixtral.total_b, mixtral.active_b) == ((46.7, 46.7), (12.9, 12.9))
+    moe = request_figures(46.7, 12.9, 100, 80, C)
+    dense_small = request_figures(12.9, 12.9, 100, 80, C)
+    assert moe.gpus == 2 and dense_small.gpus == 1  # 112 GB of weights against 31 GB
+    assert moe.latency_s == dense_small.latency_s  # the same active parameters
+
+
+# ------------------------------------------------------------------------- choices
+
+
+def test_unknown_names_are_refused_with_a_suggestion():
+    models = read_table("llm_models")
+    with pytest.raises(UnknownChoiceError, match="did you mean 'gpt-4o-mini'"):
+        find_model(models, "gpt-4o-mni")
+    assert find_model(models, "openai/gpt-4o-mini").name == "gpt-4o-mini"
+    with pytest.raises(UnknownChoiceError, match="unknown GPU 'h10'.*'h100-80gb'"):
+        llm_graph([LLMRequest(model="gpt-4o-mini", output_tokens=10, gpu="h10")])
+    with pytest.raises(UnknownChoiceError, match="unknown provider 'opnai'.*'openai'"):
+        llm_graph([LLMRequest(model="gpt-4o-mini", output_tokens=10, provider="opnai")])
+    with pytest.raises(UnknownChoiceError, match="unknown region 'XYZ'"):
+        llm_graph([LLMRequest(model="gpt-4o-mini", output_tokens=10, region="XYZ")])
+
+
+@pytest.mark.parametrize("tokens", [0, -1, 1.5, "400", True])
+def test_tokens_must_be_a_positive_whole_number(tokens):
+    with pytest.raises(ValueError):
+        LLMRequest(model="gpt-4o-mini", output_tokens=tokens)
+
+
+# ------------------------------------------------------------------------- the graph
+
+
+def test_a_request_is_a_service_whose_total_is_the_formula():
+    """Llama 3.1 8B, 1000 tokens, H100, cohere (PUE 1.09 and WUE 0.999, no range), USA."""
+    request = LLMRequest(model="c4ai-aya-expanse-8b", output_tokens=1000)
+    graph = llm_graph([request])
+    chain = from_tables("llm", **graph.tables)
+    service = graph.requests["service"].iloc[0]
+    figures = request_figures(8.03, 8.03, 1000, 80, C)
+    grid = read_table("electricity")
+    usa = grid[(grid["zone"] == "USA") & (grid["source"] == "ecologits-electricity-mixes")]
+    gwp_per_kwh = float(usa.loc[usa["quantity"] == "gwp", "value"].iloc[0])
+    hardware = read_table("hardware").set_index(["item", "quantity"])["value"]
+    server = hardware[("ecologits-server-8gpu-excl-gpus", "gwp")]
+    gpu = hardware[("gpu-h100-sxm-80gb", "gwp")]
+    per_hour = (server + 8 * gpu) / (3 * 8760)
+    expected = 1000 * (figures.it_kwh * 1.09 * gwp_per_kwh + figures.server_hours * per_hour)
+    found = totals(chain, node=service, category="gwp")["value"].iloc[0]
+    assert found == pytest.approx(expected, rel=1e-12)
+    assert chain.warnings == ()
+
+
+def test_a_range_of_parameters_is_a_range_of_amounts():
+    graph = llm_graph([LLMRequest(model="gpt-4o-mini", output_tokens=400)])  # 8-28B
+    edges = graph.tables["edges"]
+    service = graph.requests["service"].iloc[0]
+    energy = edges[(edges["target"] == service) & (edges["unit"] == "kWh")].iloc[0]
+    low = request_figures(8, 8, 400, 80, C).it_kwh * 1000
+    high = request_figures(28, 28, 400, 80, C).it_kwh * 1000
+    assert energy["amount"] == pytest.approx((low + high) / 2)
+    assert energy["uncertainty"].startswith("range(min=")
+    assert graph.requests["total_params_b"].iloc[0] == "8-28"
+
+
+def test_requests_share_their_grid_and_server():
+    requests = [LLMRequest(model="gpt-4o-mini", output_tokens=n) for n in (100, 400)]
+    nodes = llm_graph(requests).tables["nodes"]
+    assert nodes["id"].is_unique
+    assert (nodes["kind"] == "service").sum() == 2
+    assert (nodes["id"] == "llm-server-h100-80gb").sum() == 1
+
+
+# ------------------------------------------------------------------------- the command
+
+
+def test_the_command_gives_totals_mines_and_exposure_and_writes_a_graph(tmp_path, capsys):
+    out = tmp_path / "req"
+    argv = ["llm", "gpt-4o-mini", "--tokens", "400", "--samples", "200", "-o", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    for title in ("== request ==", "== totals per unit", "== mined mass by country", "== social"):
+        assert title in printed
+    chain = load(out)
+    service = chain.nodes.loc[chain.nodes["kind"] == "service", "id"].iloc[0]
+    # the written graph gives the same P5-P95 in `uncertainty --node`
+    assert (
+        main(["llm", "gpt-4o-mini", "--tokens", "400", "--samples", "200", "--format", "json"]) == 0
+    )
+    import json
+
+    mine = json.loads(capsys.readouterr().out)["totals per unit (P5-P95, opacity)"]
+    command = ["uncertainty", str(out), "--node", service, "--samples", "200", "--format", "json"]
+    assert main(command) == 0
+    theirs = json.loads(capsys.readouterr().out)
+    theirs = theirs if isinstance(theirs, list) else next(iter(theirs.values()))
+    by_category = {row["category"]: (row["p5"], row["p95"]) for row in theirs}
+    assert {row["category"]: (row["p5"], row["p95"]) for row in mine} == by_category
+    assert main(argv) == 1  # the folder is taken
+    refused = capsys.readouterr()
+    assert "already holds nodes.csv" in refused.err and refused.out == ""  # before any work
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["llm", "gpt-4o-mni", "--tokens", "400"], 1, "did you mean 'gpt-4o-mini'"),
+        (["llm", "gpt-4o-mini", "--tokens", "0"], 2, "'0' is not a positive whole number"),
+        (["llm", "gpt-4o-mini", "--tokens", "4.5"], 2, "'4.5' is not a whole number"),
+        (["llm", "gpt-4o-mini", "--tokens", "400", "--gpu", "b200"], 1, "unknown GPU 'b200'"),
+    ],
+)
+def test_the_command_refuses_bad_input_in_one_line(argv, code, message, capsys):
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------- against EcoLogits
+
+
+@pytest.mark.parametrize(
+    ("model", "provider", "tokens"),
+    [
+        ("c4ai-aya-expanse-8b", "cohere", 1000),  # dense, published parameters
+        ("open-mixtral-8x7b", "mistralai", 400),  # mixture of experts, Sweden
+        ("meta-llama/Meta-Llama-3.1-70B-Instruct", "huggingface_hub", 400),  # 4 GPUs, PUE range
+        ("gpt-4o-mini", "openai", 400),  # parameters a range
+    ],
+)
+def test_our_request_agrees_with_ecologits_itself(model, provider, tokens):
+    """The same inputs through EcoLogits 0.11.3 (pinned in the test extra): GWP, primary
+    energy, water and ADPe per request agree to 1e-9. Where EcoLogits gives a range (a
+    parameter range, or a PUE range), ours is its midpoint: everything is linear in the one
+    quantity that varies."""
+    llm = pytest.importorskip("ecologits.impacts.llm")
+    found = find_model(read_table("llm_models"), model)
+    centre = read_table("datacentres").set_index(["provider", "quantity"])
+    pue_low, pue_high = centre.loc[(provider, "pue"), ["low", "high"]]
+    wue_low, wue_high = centre.loc[(provider, "wue"), ["low", "high"]]
+    zone = centre.loc[(provider, "pue"), "location"]
+    grid = read_table("electricity")
+    mix = grid[(grid["zone"] == zone) & (grid["source"] == "ecologits-electricity-mixes")]
+    mix = mix.set_index("quantity")["value"]
+
+    def ranged(low, high):
+        from ecologits.utils.range_value import RangeValue
+
+        return low if low == high else RangeValue(min=low, max=high)
+
+    theirs = llm.compute_llm_impacts(
+        model_active_parameter_count=ranged(*found.active_b),
+        model_total_parameter_count=ranged(*found.total_b),
+        output_token_count=tokens,
+        if_electricity_mix_adpe=mix["adp"],
+        if_electricity_mix_pe=mix["energy"],
+        if_electricity_mix_gwp=mix["gwp"],
+        if_electricity_mix_wue=mix["water"],
+        datacenter_pue=ranged(pue_low, pue_high),
+        datacenter_wue=ranged(wue_low, wue_high),
+    )
+    graph = llm_graph([LLMRequest(model=model, output_tokens=tokens, provider=provider)])
+    chain = from_tables("llm", **graph.tables)
+    ours = totals(chain, node=graph.requests["service"].iloc[0]).set_index("category")["value"]
+
+    def middle(value):
+        value = getattr(value, "value", value)
+        return (value.min + value.max) / 2 if hasattr(value, "min") else value
+
+    assert ours["gwp"] / 1000 == pytest.approx(middle(theirs.gwp), rel=1e-9)
+    assert ours["energy"] / 1000 == pytest.approx(middle(theirs.pe), rel=1e-9)
+    assert ours["water"] * 1000 / 1000 == pytest.approx(middle(theirs.wcf), rel=1e-9)  # m3 -> L
+    assert ours["adp"] / 1000 == pytest.approx(middle(theirs.adpe), rel=1e-9)
