@@ -326,10 +326,16 @@ def _parser() -> argparse.ArgumentParser:
         " country and social exposure, with P5-P95 and opacity",
     )
     llm.add_argument(
-        "model", help="a model of data/llm_models.csv, e.g. gpt-4o-mini or provider/model"
+        "model",
+        nargs="?",
+        help="a model of data/llm_models.csv, e.g. gpt-4o-mini or provider/model",
     )
+    llm.add_argument("--tokens", type=_positive, metavar="N", help="output tokens per request")
     llm.add_argument(
-        "--tokens", type=_positive, required=True, metavar="N", help="output tokens per request"
+        "--requests",
+        metavar="FILE",
+        help="many requests at once: a CSV file with columns model, output_tokens and"
+        " optionally gpu, provider, region, batch_size, quantisation_bits",
     )
     llm.add_argument("--gpu", default="h100-80gb", help="GPU of data/gpus.csv (default h100-80gb)")
     llm.add_argument(
@@ -630,28 +636,38 @@ def _mix(args: argparse.Namespace) -> int:
 
 def _llm(args: argparse.Namespace) -> int:
     from supplychain.io import check_table_folder, save_csv
-    from supplychain.llm import LLMRequest, llm_graph
+    from supplychain.llm import LLMRequest, llm_graph, read_requests
     from supplychain.output import render_sections
     from supplychain.report import service_sections
     from supplychain.tables import from_tables
 
-    request = LLMRequest(
-        model=args.model,
-        output_tokens=args.tokens,
-        gpu=args.gpu,
-        provider=args.provider,
-        region=args.region,
-        batch_size=args.batch,
-        quantisation_bits=args.bits,
-    )
+    if (args.requests is None) == (args.model is None or args.tokens is None):
+        sys.stderr.write(
+            "supplychain llm: name a MODEL with --tokens N, or a --requests FILE (not both)\n"
+        )
+        return 2
     if args.output:  # refuse a taken folder before any work
         check_table_folder(args.output, args.overwrite)
-    graph = llm_graph([request])
+    if args.requests is not None:
+        requests = read_requests(args.requests)
+    else:
+        requests = [
+            LLMRequest(
+                model=args.model,
+                output_tokens=args.tokens,
+                gpu=args.gpu,
+                provider=args.provider,
+                region=args.region,
+                batch_size=args.batch,
+                quantisation_bits=args.bits,
+            )
+        ]
+    graph = llm_graph(requests)
     chain = from_tables(Path(args.output).name if args.output else "llm", **graph.tables)
-    service = str(graph.requests["service"].iloc[0])
+    services = list(graph.requests["service"])
     sections = {
         "request": graph.requests,
-        **service_sections(chain, service, args.samples, args.seed),
+        **service_sections(chain, services, args.samples, args.seed),
     }
     sys.stdout.write(render_sections(sections, args.format))
     if args.output:

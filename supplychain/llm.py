@@ -23,10 +23,14 @@ Llama 3.1 8B in 16 bits needs 1.2 x 8 x 16 / 8 = 19.2 GB: one 80 GB card.
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import math
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,7 +49,9 @@ from supplychain.builders import (
     subtract_materials,
     with_mines,
 )
-from supplychain.errors import SupplyChainError
+from supplychain.errors import InvalidDataError, SupplyChainError
+from supplychain.files import read_regular_file
+from supplychain.problems import Problem, Severity
 from supplychain.reference import read_table
 from supplychain.units import conversion_factor
 
@@ -62,6 +68,8 @@ __all__ = [
     "latency_per_token_s",
     "LLMGraph",
     "llm_graph",
+    "read_requests",
+    "REQUEST_COLUMNS",
     "request_figures",
     "service_id",
     "weights_memory_gb",
@@ -77,7 +85,12 @@ PROXIES = {"rare-earths": "neodymium"}
 
 
 class UnknownChoiceError(SupplyChainError):
-    """A model, GPU, provider or region that the tables do not list."""
+    """A model, GPU, provider or region that the tables do not list; ``column`` names the
+    field of a request it is about."""
+
+    def __init__(self, message: str, column: str = ""):
+        super().__init__(message)
+        self.column = column
 
 
 # ------------------------------------------------------------------------- inputs
@@ -170,11 +183,13 @@ def find_model(models: pd.DataFrame, name: str, provider: str | None = None) -> 
             f"unknown model {name!r}"
             + (f" of provider {provider!r}" if provider else "")
             + _suggest(name, list(models["model"]))
-            + " (the models are the rows of data/llm_models.csv)"
+            + " (the models are the rows of data/llm_models.csv)",
+            "model",
         )
     if len(rows) > 1:
         raise UnknownChoiceError(
-            f"model {name!r} is listed by {', '.join(rows['provider'])}: name one with --provider"
+            f"model {name!r} is listed by {', '.join(rows['provider'])}: name one with --provider",
+            "model",
         )
     row = rows.iloc[0]
     return LLMModel(
@@ -331,15 +346,118 @@ def _shipped_tables() -> _Tables:
     )
 
 
-def _choice(table: pd.DataFrame, column: str, wanted: str, what: str, file: str) -> pd.DataFrame:
+def _choice(
+    table: pd.DataFrame, column: str, wanted: str, what: str, file: str, field: str
+) -> pd.DataFrame:
     rows = table[table[column] == wanted]
     if rows.empty:
         choices = sorted(set(table[column]))
         raise UnknownChoiceError(
             f"unknown {what} {wanted!r}{_suggest(wanted, choices)} ({what}s: the {column} column"
-            f" of data/{file}: {', '.join(choices[:12])}{' ...' if len(choices) > 12 else ''})"
+            f" of data/{file}: {', '.join(choices[:12])}{' ...' if len(choices) > 12 else ''})",
+            field,
         )
     return rows
+
+
+def _resolve(request: LLMRequest, t: _Tables) -> tuple[LLMModel, pd.Series, str, str]:
+    """The model, GPU row, provider and region of ``request``, defaults filled in."""
+    model = find_model(t.models, request.model)
+    gpu = _choice(t.gpus, "gpu", request.gpu, "GPU", "gpus.csv", "gpu").iloc[0]
+    provider = request.provider or model.provider
+    centres = _choice(
+        t.datacentres, "provider", provider, "provider", "datacentres.csv", "provider"
+    )
+    region = request.region or centres.iloc[0]["location"]
+    zones = t.electricity[t.electricity["source"] == "ecologits-electricity-mixes"]
+    _choice(zones, "zone", region, "region", "electricity.csv", "region")
+    return model, gpu, provider, region
+
+
+REQUEST_COLUMNS = (
+    "model",
+    "output_tokens",
+    "gpu",
+    "provider",
+    "region",
+    "batch_size",
+    "quantisation_bits",
+)
+"""Columns of a requests file (``model`` and ``output_tokens`` required)."""
+
+
+def read_requests(path: str | os.PathLike) -> list[LLMRequest]:
+    """The requests of a CSV file, one per row (columns :data:`REQUEST_COLUMNS`).
+
+    Raises
+    ------
+    InvalidDataError
+        With every problem of the file at once, each naming its row, column and value: a
+        missing column, a count that is not a positive whole number, an unknown model,
+        GPU, provider or region (with the closest names).
+    UnreadableFileError
+        If the file is not a readable regular file.
+    """
+    path = Path(path)
+    data = read_regular_file(path)
+
+    def problem(message: str, row: int | None = None, column: str = "", value=None) -> Problem:
+        return Problem(
+            Severity.ERROR, "bad-request", message, path.name, "requests", row, column, value
+        )
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidDataError(
+            [problem(f"not UTF-8 text (byte {error.start} cannot be read)")]
+        ) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [c for c in ("model", "output_tokens") if c not in header]
+    unknown = [c for c in header if c not in REQUEST_COLUMNS]
+    problems = [problem(f"missing column {c!r}", column=c) for c in missing]
+    problems += [
+        problem(f"unknown column (expected {', '.join(REQUEST_COLUMNS)})", column=c, value=c)
+        for c in unknown
+    ]
+    if problems:
+        raise InvalidDataError(problems)
+    tables = _shipped_tables()
+    requests = []
+    for number, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        fields: dict[str, object] = {}
+        for column in REQUEST_COLUMNS:
+            value = row.get(column, "")
+            if column in ("output_tokens", "batch_size", "quantisation_bits"):
+                if value == "" and column != "output_tokens":
+                    continue
+                if not re.fullmatch(r"[0-9]+", value) or int(value) == 0:
+                    problems.append(
+                        problem("expected a positive whole number", number, column, value)
+                    )
+                    continue
+                fields[column] = int(value)
+            elif value:
+                fields[column] = value
+        if "model" not in fields:
+            problems.append(problem("no model named", number, "model", ""))
+        if len(problems) and any(p.row == number for p in problems):
+            continue
+        request = LLMRequest(**fields)
+        try:
+            _resolve(request, tables)
+        except UnknownChoiceError as error:
+            column = error.column or "model"
+            problems.append(problem(str(error), number, column, row.get(column, "")))
+            continue
+        requests.append(request)
+    if problems:
+        raise InvalidDataError(problems)
+    if not requests:
+        raise InvalidDataError([problem("no requests: the file has a header and no rows")])
+    return requests
 
 
 def _server(draft: GraphDraft, gpu: pd.Series, t: _Tables, c: InferenceConstants) -> str:
@@ -456,13 +574,7 @@ def llm_graph(
     described: list[dict] = []
     per_1000 = 1000.0
     for request in requests:
-        model = find_model(t.models, request.model)
-        gpu = _choice(t.gpus, "gpu", request.gpu, "GPU", "gpus.csv").iloc[0]
-        provider = request.provider or model.provider
-        centres = _choice(t.datacentres, "provider", provider, "provider", "datacentres.csv")
-        region = request.region or centres.iloc[0]["location"]
-        zones = t.electricity[t.electricity["source"] == "ecologits-electricity-mixes"]
-        _choice(zones, "zone", region, "region", "electricity.csv")
+        model, gpu, provider, region = _resolve(request, t)
         figures = [
             request_figures(
                 total,

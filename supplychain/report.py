@@ -10,6 +10,8 @@ data gaps (:func:`supplychain.audit.top_gaps`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from supplychain.audit import audit, audited_nodes, top_gaps
@@ -140,24 +142,46 @@ def report_sections(
 
 
 def service_sections(
-    chain: SupplyChain, node: str, samples: int = REPORT_SAMPLES, seed: int = DEFAULT_SEED
+    chain: SupplyChain,
+    nodes: Sequence[str],
+    samples: int = REPORT_SAMPLES,
+    seed: int = DEFAULT_SEED,
 ) -> dict[str, pd.DataFrame]:
-    """What one service rests on: its totals in every category with P5-P95 and opacity (a
-    Monte Carlo run of ``samples`` kept for ``node`` alone, keyed streams: the same
-    figures as ``uncertainty --node``), its mined mass by material and country, and its
+    """What some services rest on: their totals in every category with P5-P95 and opacity
+    (one Monte Carlo run of ``samples`` that keeps ``nodes``; keyed streams give the same
+    figures as ``uncertainty --node``), their mined mass by material and country, and their
     social exposure. One solve, passed to each.
 
     Titles: ``totals per unit (P5-P95, opacity)``, ``mined mass by country``, ``social
     exposure``; columns as :func:`supplychain.uncertainty.uncertainty_summary`,
-    :func:`supplychain.trace.requirements_by_country`,
-    :func:`supplychain.social.exposure`.
+    :func:`supplychain.trace.requirements_by_country` and
+    :func:`supplychain.social.exposure`, the last two led by ``node`` when there are
+    several.
     """
     solution = solve_chain(chain)
-    run = monte_carlo(chain, samples, seed, [node])
+    run = monte_carlo(chain, samples, seed, list(nodes))
     spread = uncertainty_summary(run, solution=solution)
-    by_country = requirements_by_country(solution, node)
+
+    def each(table) -> pd.DataFrame:
+        frames = [table(node) for node in nodes]
+        if len(nodes) == 1:
+            return frames[0]
+        return pd.concat(
+            [
+                f.assign(node=node)[["node", *f.columns]]
+                for node, f in zip(nodes, frames, strict=True)
+            ],
+            ignore_index=True,
+        )
+
+    def by_country(node: str) -> pd.DataFrame:
+        found = requirements_by_country(solution, node)
+        return found.sort_values("amount", ascending=False, kind="stable").reset_index(drop=True)
+
     return {
-        "totals per unit (P5-P95, opacity)": spread[spread["node"] == node].reset_index(drop=True),
-        "mined mass by country": by_country.sort_values("amount", ascending=False, kind="stable"),
-        "social exposure": exposure(solution, node),
+        "totals per unit (P5-P95, opacity)": spread[spread["node"].isin(nodes)].reset_index(
+            drop=True
+        ),
+        "mined mass by country": each(by_country),
+        "social exposure": each(lambda node: exposure(solution, node)),
     }

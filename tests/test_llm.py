@@ -240,3 +240,72 @@ def test_our_request_agrees_with_ecologits_itself(model, provider, tokens):
     assert ours["energy"] / 1000 == pytest.approx(middle(theirs.pe), rel=1e-9)
     assert ours["water"] * 1000 / 1000 == pytest.approx(middle(theirs.wcf), rel=1e-9)  # m3 -> L
     assert ours["adp"] / 1000 == pytest.approx(middle(theirs.adpe), rel=1e-9)
+
+
+# ------------------------------------------------------------------------- a file of requests
+
+
+def test_a_file_of_requests_makes_one_service_each(tmp_path, capsys):
+    from supplychain.llm import read_requests
+
+    path = tmp_path / "requests.csv"
+    path.write_text(
+        "model,output_tokens,gpu,region\n"
+        "gpt-4o-mini,400,h100-80gb,USA\n"
+        "open-mixtral-8x7b, 400 ,h200-141gb,FRA\n"
+    )
+    requests = read_requests(path)
+    assert [(r.model, r.output_tokens, r.gpu, r.region) for r in requests] == [
+        ("gpt-4o-mini", 400, "h100-80gb", "USA"),
+        ("open-mixtral-8x7b", 400, "h200-141gb", "FRA"),
+    ]
+    out = tmp_path / "graph"
+    assert main(["llm", "--requests", str(path), "--samples", "50", "-o", str(out)]) == 0
+    nodes = load(out).nodes
+    assert (nodes["kind"] == "service").sum() == 2
+    assert "mixtral" in capsys.readouterr().out
+
+
+def test_every_bad_row_of_a_requests_file_is_named_at_once(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "model,output_tokens,gpu,region\n"
+        "gpt-4o-mini,400,,\n"
+        "gpt-4o-mni,400,,\n"
+        "gpt-4o-mini,0,,\n"
+        "gpt-4o-mini,1.5,,\n"
+        "gpt-4o-mini,400,b200,\n"
+        "gpt-4o-mini,400,,XX\n"
+    )
+    assert main(["llm", "--requests", str(path)]) == 1
+    err = capsys.readouterr().err
+    for expected in (
+        "bad.csv, row 3, column model, value 'gpt-4o-mni'",
+        "row 4, column output_tokens, value '0': expected a positive whole number",
+        "row 5, column output_tokens, value '1.5'",
+        "row 6, column gpu, value 'b200'",
+        "row 7, column region, value 'XX'",
+    ):
+        assert expected in err
+    assert "Traceback" not in err and "row 2" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("model,tokens\ngpt-4o-mini,400\n", "missing column 'output_tokens'"),
+        ("model,output_tokens,colour\ngpt-4o-mini,400,red\n", "column colour, value 'colour'"),
+        ("model,output_tokens\n", "no requests"),
+    ],
+)
+def test_a_requests_file_with_wrong_columns_is_refused(tmp_path, capsys, text, message):
+    path = tmp_path / "requests.csv"
+    path.write_text(text)
+    assert main(["llm", "--requests", str(path)]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_a_model_or_a_file_but_not_both(capsys):
+    assert main(["llm", "gpt-4o-mini"]) == 2
+    assert main(["llm", "gpt-4o-mini", "--tokens", "4", "--requests", "x.csv"]) == 2
+    assert "name a MODEL with --tokens N, or a --requests FILE" in capsys.readouterr().err
