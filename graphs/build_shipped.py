@@ -1,15 +1,15 @@
-"""Write the shipped graphs ``ai-inference`` and ``smart-speaker`` from ``data/``, and the pages.
+"""Write the shipped graphs ``ai-inference``, ``smart-speaker``, ``llm-inference`` and pages.
 
-This script holds only the two recipes; the pieces they are made of (parts, embodied
-impacts, metals, electricity, data centres, measured services, the mining layer) are the
-functions of :mod:`supplychain.builders`. Every figure of the two graphs is read from a
-row of ``data/`` (its note names the row), or derived from such rows (the note gives the
-arithmetic), or is a placeholder marked ``missing`` whose stand-in and range the recipe
-states, with its reason, in the edge's note.
+This script holds only the three recipes; the pieces they are made of (parts, embodied
+impacts, metals, electricity, data centres, measured services, the mining layer, LLM
+requests) are the functions of :mod:`supplychain.builders` and :mod:`supplychain.llm`.
+Every figure of the graphs is read from a row of ``data/`` (its note names the row), or
+derived from such rows (the note gives the arithmetic), or is a placeholder marked
+``missing`` whose stand-in and range the recipe states, with its reason, in the edge's note.
 
 Run from a source checkout::
 
-    python graphs/build_shipped.py          # rewrite both graphs' tables and viz/*.html
+    python graphs/build_shipped.py          # rewrite the graphs' tables and viz/*.html
     python graphs/build_shipped.py --check  # exit 1 if a table or page differs
 
 ``viz/`` holds the interactive page of every shipped graph (``supplychain viz``), the
@@ -48,6 +48,7 @@ from supplychain.builders import (
 )
 from supplychain.chart import bar_chart
 from supplychain.io import load, save_csv
+from supplychain.llm import LLMRequest, llm_graph
 from supplychain.reference import read_table
 from supplychain.render import page_data, render_page
 from supplychain.shipped import shipped_graph_names
@@ -451,7 +452,43 @@ def smart_speaker() -> dict[str, pd.DataFrame]:
     return with_mines(draft, [*BOARD_METALS, "tantalum", "rare-earths"], PROXIES)
 
 
-BUILDERS = {"ai-inference": ai_inference, "smart-speaker": smart_speaker}
+# ------------------------------------------------------------------------- llm-inference
+
+LLM_REQUESTS = [
+    # model, output tokens, GPU, provider (None: the model's), region (None: the
+    # provider's), lifetime requests its training is shared over (None: no training)
+    ("meta-llama/Meta-Llama-3.1-8B-Instruct", 400, "h100-80gb", None, None, None),
+    ("meta-llama/Meta-Llama-3.1-70B-Instruct", 400, "a100-80gb", None, None, None),
+    ("meta-llama/Meta-Llama-3.1-70B-Instruct", 400, "h100-80gb", None, None, None),
+    ("meta-llama/Meta-Llama-3.1-70B-Instruct", 400, "h200-141gb", None, None, None),
+    ("meta-llama/Meta-Llama-3.1-70B-Instruct", 400, "h100-80gb", None, None, 10**10),
+    ("open-mixtral-8x7b", 400, "h100-80gb", None, None, None),
+    ("open-mixtral-8x7b", 400, "h100-80gb", None, "FRA", None),
+    ("gpt-4o-mini", 100, "h100-80gb", None, None, None),
+    ("gpt-4o-mini", 400, "h100-80gb", None, None, None),
+    ("gpt-4o-mini", 1000, "h100-80gb", None, None, None),
+    ("claude-3-5-haiku-20241022", 400, "h100-80gb", None, None, None),
+]
+"""The requests of ``llm-inference``: open models of two sizes on three GPUs, one with its
+disclosed training shared over 10^10 requests (a scenario, not a figure: the graph's README
+gives the break-even), a mixture of experts on two grids, a closed model at three token
+counts, and a second closed one."""
+
+
+def llm_inference() -> dict[str, pd.DataFrame]:
+    """The tables of the ``llm-inference`` graph."""
+    requests = [
+        LLMRequest(model=m, output_tokens=n, gpu=g, provider=p, region=r, training_queries=q)
+        for m, n, g, p, r, q in LLM_REQUESTS
+    ]
+    return llm_graph(requests).tables
+
+
+BUILDERS = {
+    "ai-inference": ai_inference,
+    "smart-speaker": smart_speaker,
+    "llm-inference": llm_inference,
+}
 
 
 def write(name: str, folder: Path) -> None:

@@ -347,6 +347,13 @@ def _parser() -> argparse.ArgumentParser:
     llm.add_argument("--batch", type=_positive, metavar="B", help="requests served together")
     llm.add_argument("--bits", type=_positive, metavar="Q", help="bits per weight (default 16)")
     llm.add_argument(
+        "--training-queries",
+        type=_positive,
+        metavar="Q",
+        help="share the model's disclosed training run (data/llm_training.csv) over Q requests"
+        " in its life",
+    )
+    llm.add_argument(
         "--samples",
         type=_count,
         default=DEFAULT_SAMPLES,
@@ -660,14 +667,19 @@ def _llm(args: argparse.Namespace) -> int:
                 region=args.region,
                 batch_size=args.batch,
                 quantisation_bits=args.bits,
+                training_queries=args.training_queries,
             )
         ]
     graph = llm_graph(requests)
     chain = from_tables(Path(args.output).name if args.output else "llm", **graph.tables)
     services = list(graph.requests["service"])
+    trained = graph.requests.dropna(subset=["training_queries"])
+    training = {
+        row.service: (row.training, int(row.training_queries)) for row in trained.itertuples()
+    }
     sections = {
         "request": graph.requests,
-        **service_sections(chain, services, args.samples, args.seed),
+        **service_sections(chain, services, args.samples, args.seed, training),
     }
     sys.stdout.write(render_sections(sections, args.format))
     if args.output:

@@ -209,6 +209,8 @@ class LLMRequest(BaseModel):
     ``provider`` (whose data centres, default the model's) and ``region`` (whose grid,
     an electricity zone; default where the provider's data centres are) are looked up in
     the tables; ``batch_size`` and ``quantisation_bits`` default to the constants'.
+    ``training_queries``, where given, shares the model's disclosed training run
+    (``data/llm_training.csv``) over that many requests in the model's life.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -220,6 +222,7 @@ class LLMRequest(BaseModel):
     region: str | None = None
     batch_size: int | None = Field(default=None, gt=0, strict=True)
     quantisation_bits: int | None = Field(default=None, gt=0, strict=True)
+    training_queries: int | None = Field(default=None, gt=0, strict=True)
 
 
 # ------------------------------------------------------------------------- formulas
@@ -289,7 +292,7 @@ def request_figures(
     >>> c = inference_constants()
     >>> figures = request_figures(8.0, 8.0, 1000, 80, c)
     >>> figures.gpus, round(figures.latency_s, 2), f"{figures.it_kwh:.3g}"
-    (1, 45.0, '4.1e-05')
+    (1, 44.87, '7.43e-05')
     """
     batch = c.batch_size if batch is None else batch
     bits = c.quantisation_bits if bits is None else bits
@@ -318,6 +321,8 @@ def service_id(request: LLMRequest, provider: str, region: str) -> str:
     'llm-meta-llama-llama-3-1-8b-400-tokens-h100-80gb-hf-usa'
     """
     text = f"llm {request.model} {request.output_tokens} tokens {request.gpu} {provider} {region}"
+    if request.training_queries is not None:
+        text += f" trained over {request.training_queries}"
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
@@ -331,6 +336,7 @@ class _Tables:
     electricity: pd.DataFrame
     contents: pd.DataFrame
     metals: pd.DataFrame
+    training: pd.DataFrame
 
 
 def _shipped_tables() -> _Tables:
@@ -343,6 +349,7 @@ def _shipped_tables() -> _Tables:
         electricity=read_table("electricity"),
         contents=read_table("material_content"),
         metals=read_table("metal_impacts"),
+        training=read_table("llm_training"),
     )
 
 
@@ -371,7 +378,97 @@ def _resolve(request: LLMRequest, t: _Tables) -> tuple[LLMModel, pd.Series, str,
     region = request.region or centres.iloc[0]["location"]
     zones = t.electricity[t.electricity["source"] == "ecologits-electricity-mixes"]
     _choice(zones, "zone", region, "region", "electricity.csv", "region")
+    if request.training_queries is not None:
+        _training_row(t.training, model.name)
     return model, gpu, provider, region
+
+
+def _training_row(training: pd.DataFrame, model: str) -> pd.Series:
+    """The disclosed training run of ``model``."""
+    runs = training[training["models"].map(lambda text: model in text.split(";"))]
+    if runs.empty:
+        trained = sorted({m for text in training["models"] for m in text.split(";")})
+        raise UnknownChoiceError(
+            f"no disclosed training run of {model!r} (data/llm_training.csv has those of"
+            f" {', '.join(trained)}); leave training_queries out for inference alone",
+            "training_queries",
+        )
+    return runs.iloc[0]
+
+
+def _training(draft: GraphDraft, model: LLMModel, t: _Tables, c: InferenceConstants) -> str:
+    """A model's disclosed training run as a node (one run, unit ``item``): its electricity
+    (GPU hours x power, with the disclosed location-based emissions per kWh) and the hours
+    of the training GPUs' servers (their embodied share); returns its id."""
+    run = _training_row(t.training, model.name)
+    node = f"training-{run['training']}"
+    if any(n["id"] == node for n in draft.nodes):
+        return node
+    gpu = _choice(t.gpus, "gpu", run["gpu"], "GPU", "gpus.csv", "gpu").iloc[0]
+    kwh = float(run["gpu_hours"]) * float(run["power_w"]) * conversion_factor("Wh", "kWh")
+    power = f"electricity-{node}"
+    draft.node(
+        power,
+        "energy",
+        "kWh",
+        f"Electricity of the training run {run['training']} (as its maker reports it)",
+        transparency=run["transparency"],
+        source=run["source"],
+    )
+    draft.impact(
+        power,
+        "gwp",
+        float(run["gwp_location_t"]) * conversion_factor("t", "kg") / kwh,
+        unit="kg CO2e/kWh",
+        transparency=run["transparency"],
+        source=run["source"],
+        note=f"data/llm_training.csv {run['training']}: location-based"
+        f" {run['gwp_location_t']:g} t CO2e over {kwh:.6g} kWh (GPU hours x power; ours)."
+        f" Market-based: {run['gwp_market_t']:g} t.",
+    )
+    zones = t.electricity[t.electricity["source"] == "ecologits-electricity-mixes"]
+    for category in ("energy", "water", "adp"):
+        found = one_row(zones, "electricity.csv", zone="USA", quantity=category)
+        draft.impact(
+            power,
+            category,
+            float(found["value"]),
+            unit=found["unit"],
+            transparency="estimated",
+            source=found["source"],
+            note=f"data/electricity.csv zone USA, {category}: the US average standing in (the"
+            " card names no grid).",
+        )
+    draft.node(
+        node,
+        "service",
+        "item",
+        f"Training run {run['training']} ({run['models'].replace(';', ', ')})",
+        transparency=run["transparency"],
+        source=run["source"],
+        note=run["note"],
+    )
+    draft.edge(
+        power,
+        node,
+        kwh,
+        unit="kWh",
+        transparency=run["transparency"],
+        source_ref=run["source"],
+        note=f"{run['gpu_hours']:g} GPU hours x {run['power_w']:g} W (data/llm_training.csv).",
+    )
+    draft.edge(
+        _server(draft, gpu, t, c),
+        node,
+        float(run["gpu_hours"]) / c.server_gpus,
+        unit="hour",
+        transparency="estimated",
+        source_ref=f"{run['source']};ecologits-llm-constants",
+        note=f"{run['gpu_hours']:g} GPU hours / {c.server_gpus} GPUs a server: hours of"
+        " the servers it held, which carry their embodied share (the card gives no hardware"
+        " figures of its own).",
+    )
+    return node
 
 
 REQUEST_COLUMNS = (
@@ -382,6 +479,7 @@ REQUEST_COLUMNS = (
     "region",
     "batch_size",
     "quantisation_bits",
+    "training_queries",
 )
 """Columns of a requests file (``model`` and ``output_tokens`` required)."""
 
@@ -430,7 +528,7 @@ def read_requests(path: str | os.PathLike) -> list[LLMRequest]:
         fields: dict[str, object] = {}
         for column in REQUEST_COLUMNS:
             value = row.get(column, "")
-            if column in ("output_tokens", "batch_size", "quantisation_bits"):
+            if column in ("output_tokens", "batch_size", "quantisation_bits", "training_queries"):
                 if value == "" and column != "output_tokens":
                     continue
                 if not re.fullmatch(r"[0-9]+", value) or int(value) == 0:
@@ -547,7 +645,8 @@ class LLMGraph:
     ``provider``, ``region``, ``gpu``, ``output_tokens``, ``batch``, ``bits``,
     ``total_params_b``, ``active_params_b`` (a ``low-high`` text where a range),
     ``weights_gb``, ``gpus``, ``latency_s`` (generation time), ``it_kwh`` and
-    ``server_hours`` (per request; midpoints where the parameters are a range)."""
+    ``server_hours`` (per request; midpoints where the parameters are a range),
+    ``training_queries`` and ``training`` (the training node, or empty)."""
 
     tables: dict[str, pd.DataFrame]
     requests: pd.DataFrame
@@ -607,6 +706,8 @@ def llm_graph(
                 "latency_s": sum(f.latency_s for f in figures) / 2,
                 "it_kwh": sum(f.it_kwh for f in figures) / 2,
                 "server_hours": sum(f.server_hours for f in figures) / 2,
+                "training_queries": request.training_queries,
+                "training": "",
             }
         )
         power = _electricity(draft, provider, region, t)
@@ -656,6 +757,17 @@ def llm_graph(
             note="Hours of the whole server for 1,000 requests: generation time x (GPUs used"
             " / GPUs in the server) / batch, which amortises its embodied impacts.",
         )
+        if request.training_queries is not None:
+            described[-1]["training"] = _training(draft, model, t, c)
+            draft.edge(
+                described[-1]["training"],
+                service,
+                per_1000 / request.training_queries,
+                unit="item",
+                transparency="estimated",
+                note=f"The training run shared over {request.training_queries:,} requests in"
+                " the model's life: a figure the user sets, no source.",
+            )
     subtract_materials(draft, t.metals, PROXIES)
     graph = with_mines(draft, ["copper", "gold", *GPU_PLACEHOLDER_METALS], PROXIES)
     return LLMGraph(graph, pd.DataFrame(described))

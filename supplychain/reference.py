@@ -88,6 +88,10 @@ DATA_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
     ),
     "llm_inference": (("parameter", "value", "unit", "source"), ("value",)),
+    "llm_training": (
+        ("training", "models", "gpu", "gpu_hours", "power_w", "gwp_location_t", "source"),
+        ("gpu_hours", "power_w", "gwp_location_t", "gwp_market_t"),
+    ),
     "gpus": (("gpu", "memory_gb", "hardware_item", "source"), ("memory_gb",)),
     "voice_assistant": (("item", "quantity", "value", "source"), ("value", "low", "high")),
     "sources": (("id", "title"), ("year",)),

@@ -10,17 +10,19 @@ data gaps (:func:`supplychain.audit.top_gaps`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from supplychain.audit import audit, audited_nodes, top_gaps
 from supplychain.model import SupplyChain
-from supplychain.propagate import Solution, solve_chain, totals
+from supplychain.propagate import Solution, node_position, solve_chain, totals
 from supplychain.social import exposure, social_risks
 from supplychain.summary import summary_sections
 from supplychain.trace import (
     contributions,
+    input_contributions,
     main_category,
     requirement_vectors,
     requirements_by_country,
@@ -40,6 +42,7 @@ __all__ = [
     "headline_totals",
     "hotspots",
     "service_sections",
+    "training_balance",
 ]
 
 MAX_HEADLINE_NODES = 20
@@ -141,22 +144,69 @@ def report_sections(
     return sections
 
 
+def training_balance(solution: Solution, service: str, training: str, queries: int) -> pd.DataFrame:
+    """How much of a service's total is its share of a training run, in every category,
+    and at how many lifetime requests training and inference would weigh the same.
+
+    ``training``: the training node feeding ``service``; ``queries``: the lifetime
+    requests its run is shared over (the edge's amount is ``1000 / queries`` per 1,000).
+
+    Returns
+    -------
+    DataFrame
+        ``node``, ``category``, ``inference`` and ``training`` (their parts of the total,
+        per unit of the service), ``unit``, ``training_share``, ``queries`` (as given) and
+        ``equal_at_queries`` (lifetime requests at which the two parts would be equal:
+        ``queries x training / inference``).
+    """
+    inputs = input_contributions(solution, service)
+    per = solution.chain.nodes.set_index("id").loc[service, "unit"]
+    units = solution.chain.categories.set_index("id")["unit"]
+    rows = []
+    for c, category in enumerate(solution.matrices.categories):
+        total = solution.H[node_position(solution, service), c]
+        found = inputs[(inputs["input"] == training) & (inputs["category"] == category)]
+        trained = float(found["impact"].sum())
+        if total <= 0:
+            continue
+        inference = total - trained
+        rows.append(
+            {
+                "node": service,
+                "category": category,
+                "inference": inference,
+                "training": trained,
+                "unit": units.get(category, ""),
+                "per": per,
+                "training_share": trained / total,
+                "queries": queries,
+                "equal_at_queries": queries * trained / inference if inference > 0 else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def service_sections(
     chain: SupplyChain,
     nodes: Sequence[str],
     samples: int = REPORT_SAMPLES,
     seed: int = DEFAULT_SEED,
+    training: Mapping[str, tuple[str, int]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """What some services rest on: their totals in every category with P5-P95 and opacity
     (one Monte Carlo run of ``samples`` that keeps ``nodes``; keyed streams give the same
     figures as ``uncertainty --node``), their mined mass by material and country, and their
     social exposure. One solve, passed to each.
 
-    Titles: ``totals per unit (P5-P95, opacity)``, ``mined mass by country``, ``social
-    exposure``; columns as :func:`supplychain.uncertainty.uncertainty_summary`,
+    Titles: ``totals per unit (P5-P95, opacity)``, ``what each input carries`` (the share
+    of each total that comes through each direct input: electricity, server hours,
+    training), ``mined mass by country``, ``social exposure``; columns as
+    :func:`supplychain.uncertainty.uncertainty_summary`,
+    :func:`supplychain.trace.input_contributions`,
     :func:`supplychain.trace.requirements_by_country` and
-    :func:`supplychain.social.exposure`, the last two led by ``node`` when there are
-    several.
+    :func:`supplychain.social.exposure`, the last three led by ``node`` when there are
+    several. ``training`` maps a service to its training node and lifetime requests: it
+    adds ``training against inference`` (:func:`training_balance`).
     """
     solution = solve_chain(chain)
     run = monte_carlo(chain, samples, seed, list(nodes))
@@ -178,10 +228,17 @@ def service_sections(
         found = requirements_by_country(solution, node)
         return found.sort_values("amount", ascending=False, kind="stable").reset_index(drop=True)
 
-    return {
+    sections = {
         "totals per unit (P5-P95, opacity)": spread[spread["node"].isin(nodes)].reset_index(
             drop=True
         ),
+        "what each input carries": each(lambda node: input_contributions(solution, node)),
         "mined mass by country": each(by_country),
         "social exposure": each(lambda node: exposure(solution, node)),
     }
+    if training:
+        sections["training against inference"] = pd.concat(
+            [training_balance(solution, node, *training[node]) for node in training],
+            ignore_index=True,
+        )
+    return sections

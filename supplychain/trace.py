@@ -43,6 +43,7 @@ __all__ = [
     "requirements_by_country",
     "contributions",
     "edge_contributions",
+    "input_contributions",
     "path_tree",
     "requirement_vector",
     "requirement_vectors",
@@ -307,6 +308,53 @@ def edge_contributions(chain: SupplyChain | Solution, node: str, category: str) 
     )
     frame = frame[frame["flow"] > 0]
     return frame.sort_values("impact", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def input_contributions(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
+    """What each direct input of ``node`` carries into its total, in every category.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``input`` (the supplier), ``amount`` (per unit of ``node``, the input's
+        ``unit``), ``category``, ``impact`` (the input's total times ``amount``: all that
+        comes through it, in the category's unit per unit of ``node``), ``share`` (of the
+        node's total in the category; with the node's own impacts the shares add up to 1).
+        Inputs carrying nothing in a category are left out of it.
+
+    Examples
+    --------
+    >>> from supplychain.tables import from_tables
+    >>> chain = from_tables(
+    ...     nodes=[{"id": "power", "kind": "energy", "unit": "kWh"},
+    ...            {"id": "training", "kind": "service", "unit": "item"},
+    ...            {"id": "chat", "kind": "service", "unit": "query"}],
+    ...     edges=[{"source": "power", "target": "chat", "amount": 3.0},
+    ...            {"source": "training", "target": "chat", "amount": 0.001}],
+    ...     impacts=[{"node": "power", "category": "gwp", "value": 0.5},
+    ...              {"node": "training", "category": "gwp", "value": 500.0}])
+    >>> found = input_contributions(chain, "chat")
+    >>> [(r.input, r.share) for r in found.itertuples()]
+    [('power', 0.75), ('training', 0.25)]
+    """
+    solution = as_solution(chain)
+    m = solution.matrices
+    position = node_position(solution, node)
+    into = np.flatnonzero(m.edge_consumer == position)
+    supplier = m.edge_supplier[into]
+    amount = m.edge_amount[into]
+    ids = solution.chain.nodes["id"].to_numpy()
+    units = solution.chain.nodes["unit"].to_numpy()
+    rows = []
+    for c, category in enumerate(m.categories):
+        total = solution.H[position, c]
+        impact = amount * solution.H[supplier, c]
+        for s, a, i in zip(supplier.tolist(), amount.tolist(), impact.tolist(), strict=True):
+            if i > 0:
+                share = i / total if total > 0 else float("nan")
+                rows.append((ids[s], a, units[s], category, i, share))
+    columns = ["input", "amount", "unit", "category", "impact", "share"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def path_tree(

@@ -100,7 +100,7 @@ def test_unknown_path_names_the_shipped_graphs(capsys):
     assert code == 1
     assert err.strip() == (
         "supplychain: no-such-graph: no such file or folder, and no shipped graph of that name"
-        " (shipped: ai-inference, example, smart-speaker)"
+        " (shipped: ai-inference, example, llm-inference, smart-speaker)"
     )
 
 
