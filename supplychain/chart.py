@@ -19,8 +19,23 @@ import pandas as pd
 
 __all__ = ["bar_chart"]
 
-_ROW, _LEFT, _RIGHT, _TOP = 26, 300, 40, 56
+_ROW, _RIGHT, _TOP = 26, 40, 56
+_PLOT = 560  # px of the bars' axis
+_CHAR = 7.2  # px of an average character at 13 px
+_MAX_LABEL = 76  # characters; a longer label is shortened in the middle (in full on hover)
 _BAR = "#2ca02c"
+
+
+def _label(text: str) -> str:
+    """``text`` shortened in the middle to :data:`_MAX_LABEL` characters if longer.
+
+    >>> _label("a" * 40 + "b" * 40)
+    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+    """
+    if len(text) <= _MAX_LABEL:
+        return text
+    head = (_MAX_LABEL - 1) // 2 - 1
+    return text[:head] + "…" + text[-(_MAX_LABEL - 1 - head) :]
 
 
 def _ticks(low: float, high: float) -> list[float]:
@@ -42,10 +57,13 @@ def bar_chart(rows: pd.DataFrame, category: str, width: int = 900) -> str:
     ticks = _ticks(float(values.min()), float(values.max()))
     lo, hi = math.log10(ticks[0]), math.log10(ticks[-1])
     span = max(hi - lo, 1e-9)
-    plot = width - _LEFT - _RIGHT
+    labels = [_label(str(node)) for node in rows["node"]]
+    left = round(min(max(16 + _CHAR * max(map(len, labels)), 120), 16 + _CHAR * _MAX_LABEL))
+    width = max(width, left + _PLOT + _RIGHT)
+    plot = width - left - _RIGHT
 
     def x(value: float) -> float:
-        return _LEFT + plot * (math.log10(max(value, ticks[0])) - lo) / span
+        return left + plot * (math.log10(max(value, ticks[0])) - lo) / span
 
     height = _TOP + _ROW * len(rows) + 40
     unit = f"{rows['unit'].iloc[0]} per {rows['per'].iloc[0]}" if len(rows) else ""
@@ -53,7 +71,7 @@ def bar_chart(rows: pd.DataFrame, category: str, width: int = 900) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
         ' font-family="system-ui, sans-serif" font-size="13">',
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="{_LEFT}" y="22" font-size="15" font-weight="600">'
+        f'<text x="{left}" y="22" font-size="15" font-weight="600">'
         f"{escape(category)}, {escape(unit)} (log scale); whiskers: P5-P95</text>",
     ]
     for tick in ticks:
@@ -63,11 +81,12 @@ def bar_chart(rows: pd.DataFrame, category: str, width: int = 900) -> str:
             f'<text x="{x(tick):.1f}" y="{height - 18}" text-anchor="middle"'
             f' fill="#555555">{tick:g}</text>'
         )
-    for i, row in enumerate(rows.itertuples(index=False)):
+    for i, (row, label) in enumerate(zip(rows.itertuples(index=False), labels, strict=True)):
         y = _TOP + i * _ROW
         parts.append(
-            f'<text x="{_LEFT - 8}" y="{y + 15}" text-anchor="end">{escape(str(row.node))}</text>'
-            f'<rect x="{_LEFT}" y="{y + 4}" width="{max(x(row.value) - _LEFT, 1):.1f}"'
+            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">'
+            f"<title>{escape(str(row.node))}</title>{escape(label)}</text>"
+            f'<rect x="{left}" y="{y + 4}" width="{max(x(row.value) - left, 1):.1f}"'
             f' height="{_ROW - 10}" fill="{_BAR}" fill-opacity="0.75"/>'
         )
         if pd.notna(row.p5) and pd.notna(row.p95):

@@ -368,6 +368,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_format(llm)
 
+    compare = commands.add_parser(
+        "compare",
+        help="nodes side by side (two GPUs, two providers, with and without training): totals"
+        " with P5-P95, the ratio to the first, and what drives the difference",
+    )
+    compare.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    compare.add_argument("nodes", nargs="+", metavar="NODE", help="two or more node ids")
+    compare.add_argument("--category", help="only this category (e.g. gwp)")
+    compare.add_argument(
+        "--samples",
+        type=_count,
+        default=DEFAULT_SAMPLES,
+        help=f"Monte Carlo samples (default {DEFAULT_SAMPLES})",
+    )
+    _add_seed(compare)
+    compare.add_argument(
+        "--chart",
+        metavar="FILE",
+        help="also draw the nodes in the category (default: the main one) as an SVG bar chart"
+        " with P5-P95 whiskers",
+    )
+    _add_format(compare)
+
     graphs = commands.add_parser("graphs", help="list the shipped graphs")
     _add_format(graphs)
     return parser
@@ -457,21 +480,24 @@ def _impacts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_chart(found, category: str, args: argparse.Namespace) -> None:
+def _write_chart(rows, category: str, chart: str, graph: str, none_left: str) -> None:
+    """Draw ``rows`` (an uncertainty summary) in ``category`` as an SVG bar chart into
+    ``chart``; never into the graph ``graph`` being read. ``none_left``: the message when
+    no row is in the category."""
     from supplychain.chart import bar_chart
     from supplychain.files import atomic_write, check_target
     from supplychain.io import resolve_graph_path
 
-    target = Path(args.chart)
-    check_target(target, False, (resolve_graph_path(args.path),))
-    rows = found[found["category"] == category]
-    if not args.node:
-        rows = rows[rows["kind"] == "service"]
-    if rows.empty:
+    target = Path(chart)
+    check_target(target, False, (resolve_graph_path(graph),))
+    if target.suffix.lower() in (".png", ".jpg", ".jpeg", ".pdf"):
         raise SupplyChainError(
-            f"nothing to chart: no {'total of ' + args.node if args.node else 'service'} in"
-            f" {category or 'any category'} (name a node with --node)"
+            f"{chart}: the chart is drawn as SVG only; name a .svg file (a browser or"
+            " `rsvg-convert` turns it into a PNG)"
         )
+    rows = rows[rows["category"] == category]
+    if rows.empty:
+        raise SupplyChainError(none_left)
     chart = bar_chart(rows, category)
     atomic_write(target, lambda path: path.write_text(chart, encoding="utf-8"))
     sys.stderr.write(terminal_safe(f"wrote {target} ({len(rows)} bars)") + "\n")
@@ -513,7 +539,14 @@ def _uncertainty(args: argparse.Namespace) -> int:
         found = found[found["category"] == args.category].reset_index(drop=True)
     category = args.category or main_category(to_matrices(chain).categories)
     if args.chart:
-        _write_chart(found, category, args)
+        rows = found if args.node else found[found["kind"] == "service"]
+        where = category or "any category"
+        none_left = (
+            f"nothing to chart: no total of {args.node} in {where}"
+            if args.node
+            else f"nothing to chart: no service in {where} (name a node with --node)"
+        )
+        _write_chart(rows, category, args.chart, args.path, none_left)
     title = f"uncertainty of totals per unit ({args.samples} samples, seed {args.seed})"
     sections = {title: found}
     if args.node and len(mc.categories):
@@ -694,6 +727,38 @@ def _llm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from supplychain.build import to_matrices
+    from supplychain.io import load
+    from supplychain.output import render_sections
+    from supplychain.propagate import category_position, node_position
+    from supplychain.report import comparison_sections
+    from supplychain.trace import main_category
+
+    nodes = list(dict.fromkeys(args.nodes))
+    if len(nodes) < 2:
+        sys.stderr.write("supplychain compare: name two or more different nodes\n")
+        return 2
+    chain = load(args.path)
+    matrices = to_matrices(chain)
+    for node in nodes:
+        node_position(matrices.nodes, node)  # names an unknown node, with the closest ids
+    if args.category:
+        category_position(matrices.categories, args.category)
+    sections = comparison_sections(chain, nodes, args.samples, args.seed)
+    if args.category:
+        sections = {
+            title: frame[frame["category"] == args.category].reset_index(drop=True)
+            for title, frame in sections.items()
+        }
+    if args.chart:
+        category = args.category or main_category(matrices.categories)
+        none_left = f"nothing to chart: none of the nodes has a total in {category}"
+        _write_chart(sections["side by side"], category, args.chart, args.path, none_left)
+    sys.stdout.write(render_sections(sections, args.format))
+    return 0
+
+
 def _graphs(args: argparse.Namespace) -> int:
     from supplychain.shipped import shipped_graphs_rows
     from supplychain.text import render_rows
@@ -715,6 +780,7 @@ _COMMANDS = {
     "export": _export,
     "mix": _mix,
     "llm": _llm,
+    "compare": _compare,
     "graphs": _graphs,
 }
 

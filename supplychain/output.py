@@ -69,7 +69,12 @@ def json_records(frame: pd.DataFrame) -> list[dict]:
 
 
 _MAX_CELL = 60
-_WHOLE = {"path"}  # columns shown whole in tables: a supply path cut short says nothing
+_WHOLE = {
+    "path",
+    "node",
+    "service",
+    "input",
+}  # shown whole in tables: a path or an id cut short says nothing
 
 
 def _readable(value: object, share: bool = False, whole: bool = False) -> str:

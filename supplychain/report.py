@@ -43,6 +43,7 @@ __all__ = [
     "hotspots",
     "service_sections",
     "training_balance",
+    "comparison_sections",
 ]
 
 MAX_HEADLINE_NODES = 20
@@ -242,3 +243,87 @@ def service_sections(
             ignore_index=True,
         )
     return sections
+
+
+def _carried_by_kind(solution: Solution, node: str) -> pd.DataFrame:
+    """``category``, ``through`` (the kind of the direct input, or ``own`` for the node's
+    own impacts) and ``impact``, per unit of ``node``."""
+    inputs = input_contributions(solution, node)
+    kinds = solution.chain.nodes.set_index("id")["kind"]
+    inputs = inputs.assign(through=inputs["input"].map(kinds))
+    carried = inputs.groupby(["category", "through"], sort=False)["impact"].sum().reset_index()
+    position = node_position(solution, node)
+    own = solution.matrices.B[:, position].toarray().ravel()
+    categories = list(solution.matrices.categories)
+    mine = pd.DataFrame({"category": categories, "through": "own", "impact": own})
+    return pd.concat([carried, mine[mine["impact"] > 0]], ignore_index=True)
+
+
+def comparison_sections(
+    chain: SupplyChain,
+    nodes: Sequence[str],
+    samples: int = REPORT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, pd.DataFrame]:
+    """Some nodes side by side: their totals with P5-P95 and opacity and the ratio of each to
+    the first, and what drives the difference: per category, how much of each node's total
+    comes through each kind of direct input (``energy``: electricity, ``device``: hardware
+    hours, ``service``: training or another service, ``component``, ``material``, ``own``)
+    and how much of its difference from the first node each carries.
+
+    Titles ``side by side`` (columns of
+    :func:`supplychain.uncertainty.uncertainty_summary` and ``ratio``) and ``what drives the
+    difference`` (``node``, ``category``, ``through``, ``impact``, ``first`` (the first
+    node's), ``difference``, ``share_of_difference``, ``unit``). One solve and one Monte
+    Carlo run (keyed streams: the figures of ``uncertainty --node``).
+    """
+    nodes = list(dict.fromkeys(nodes))
+    solution = solve_chain(chain)
+    run = monte_carlo(chain, samples, seed, nodes)
+    spread = uncertainty_summary(run, solution=solution)
+    spread = spread[spread["node"].isin(nodes)]
+    order = {node: i for i, node in enumerate(nodes)}
+    spread = spread.sort_values(
+        ["category", "node"], key=lambda c: c.map(order) if c.name == "node" else c
+    )
+    first = spread[spread["node"] == nodes[0]].set_index("category")["value"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = spread["value"] / spread["category"].map(first)
+    side = spread.assign(ratio=ratio).reset_index(drop=True)
+    units = solution.chain.categories.set_index("id")["unit"]
+    base = _carried_by_kind(solution, nodes[0]).set_index(["category", "through"])["impact"]
+    total_first = dict(first)
+    rows = []
+    for node in nodes[1:]:
+        carried = _carried_by_kind(solution, node).set_index(["category", "through"])["impact"]
+        keys = list(dict.fromkeys([*base.index, *carried.index]))
+        total = dict(spread[spread["node"] == node].set_index("category")["value"])
+        for category, through in keys:
+            mine, theirs = carried.get((category, through), 0.0), base.get((category, through), 0.0)
+            gap = total.get(category, np.nan) - total_first.get(category, np.nan)
+            rows.append(
+                {
+                    "node": node,
+                    "category": category,
+                    "through": through,
+                    "impact": mine,
+                    "first": theirs,
+                    "difference": mine - theirs,
+                    "share_of_difference": (mine - theirs) / gap if gap else np.nan,
+                    "unit": units.get(category, ""),
+                }
+            )
+    drivers = pd.DataFrame(
+        rows,
+        columns=[
+            "node",
+            "category",
+            "through",
+            "impact",
+            "first",
+            "difference",
+            "share_of_difference",
+            "unit",
+        ],
+    )
+    return {"side by side": side, "what drives the difference": drivers}

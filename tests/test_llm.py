@@ -448,3 +448,76 @@ def test_the_command_weighs_training_against_inference(capsys):
     assert 0.9 < rows["gwp"]["training_share"] < 1  # 10^9 requests do not carry 475 t
     inputs = {r["input"] for r in found["what each input carries"]}
     assert "training-llama-3.1-8b" in inputs
+
+
+# ------------------------------------------------------------------------- compare
+
+H100 = "llm-meta-llama-meta-llama-3-1-70b-instruct-400-tokens-h100-80gb-huggingface-hub-usa"
+H200 = H100.replace("h100-80gb", "h200-141gb")
+TRAINED = H100 + "-trained-over-10000000000"
+
+
+def test_compare_gives_ratios_and_what_drives_the_difference():
+    from supplychain.report import comparison_sections
+
+    found = comparison_sections(load("llm-inference"), [H100, H200, TRAINED], samples=50)
+    side = found["side by side"]
+    gwp = side[side["category"] == "gwp"].set_index("node")["ratio"]
+    assert gwp[H100] == 1 and gwp[H200] == pytest.approx(0.5, rel=1e-12)  # half the cards
+    drivers = found["what drives the difference"]
+    for node in (H200, TRAINED):
+        rows = drivers[(drivers["node"] == node) & (drivers["category"] == "gwp")]
+        assert rows["share_of_difference"].sum() == pytest.approx(1.0, rel=1e-9)
+    trained = drivers[(drivers["node"] == TRAINED) & (drivers["category"] == "gwp")]
+    assert trained.set_index("through").loc["service", "share_of_difference"] == pytest.approx(1)
+
+
+def test_compare_on_the_command_line(tmp_path, capsys):
+    chart = tmp_path / "compare.svg"
+    argv = ["compare", "llm-inference", H100, H200, "--category", "gwp", "--samples", "50"]
+    assert main([*argv, "--chart", str(chart), "--format", "json"]) == 0
+    import json
+
+    side = json.loads(capsys.readouterr().out)["side by side"]
+    assert [row["node"] for row in side] == [H100, H200]
+    svg = chart.read_text()
+    assert f"<title>{H200}</title>" in svg  # the whole id on hover, shortened on the bar
+    # the same P5-P95 as uncertainty --node, seed and samples alike
+    assert (
+        main(
+            [
+                "uncertainty",
+                "llm-inference",
+                "--node",
+                H200,
+                "--samples",
+                "50",
+                "--category",
+                "gwp",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
+    theirs = json.loads(capsys.readouterr().out)
+    theirs = theirs if isinstance(theirs, list) else next(iter(theirs.values()))
+    assert (theirs[0]["p5"], theirs[0]["p95"]) == (side[1]["p5"], side[1]["p95"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "message"),
+    [
+        ([H100], 2, "name two or more different nodes"),
+        ([H100, H100], 2, "name two or more different nodes"),
+        ([H100, "llm-nope"], 1, "llm-nope"),
+        ([H100, H200, "--category", "gwpp"], 1, "gwpp"),
+        ([H100, H200, "--chart", "c.png"], 1, "drawn as SVG only"),
+    ],
+)
+def test_compare_refuses_bad_requests(extra, code, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "llm-inference", *extra, "--samples", "20"]) == code
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "c.png").exists()
