@@ -53,7 +53,7 @@ from supplychain.errors import InvalidDataError, SupplyChainError
 from supplychain.files import read_regular_file
 from supplychain.problems import Problem, Severity
 from supplychain.reference import read_table
-from supplychain.units import conversion_factor
+from supplychain.units import conversion_factor, rate_factor
 
 __all__ = [
     "InferenceConstants",
@@ -644,7 +644,8 @@ class LLMGraph:
     and ``requests``, one row per request: ``service`` (its node), ``model``,
     ``provider``, ``region``, ``gpu``, ``output_tokens``, ``batch``, ``bits``,
     ``total_params_b``, ``active_params_b`` (a ``low-high`` text where a range),
-    ``weights_gb``, ``gpus``, ``latency_s`` (generation time), ``it_kwh`` and
+    ``weights_gb``, ``gpus``, ``latency_s`` (generation time), ``it_kwh`` (at the
+    servers), ``grid_kwh`` (from the grid: with the midpoint of the data centre's PUE) and
     ``server_hours`` (per request; midpoints where the parameters are a range),
     ``training_queries`` and ``training`` (the training node, or empty)."""
 
@@ -705,6 +706,7 @@ def llm_graph(
                 "gpus": _range_text(tuple(float(f.gpus) for f in figures)),
                 "latency_s": sum(f.latency_s for f in figures) / 2,
                 "it_kwh": sum(f.it_kwh for f in figures) / 2,
+                "grid_kwh": sum(f.it_kwh for f in figures) / 2 * _pue_midpoint(t, provider),
                 "server_hours": sum(f.server_hours for f in figures) / 2,
                 "training_queries": request.training_queries,
                 "training": "",
@@ -771,6 +773,12 @@ def llm_graph(
     subtract_materials(draft, t.metals, PROXIES)
     graph = with_mines(draft, ["copper", "gold", *GPU_PLACEHOLDER_METALS], PROXIES)
     return LLMGraph(graph, pd.DataFrame(described))
+
+
+def _pue_midpoint(t: _Tables, provider: str) -> float:
+    """The midpoint of ``provider``'s PUE range, kWh from the grid per kWh of IT."""
+    pue = one_row(t.datacentres, "datacentres.csv", provider=provider, quantity="pue")
+    return (pue["low"] + pue["high"]) / 2 * rate_factor(pue["unit"], "kWh", "kWh")
 
 
 def _range_text(ends: tuple[float, ...]) -> str:

@@ -118,6 +118,7 @@ def test_a_request_is_a_service_whose_total_is_the_formula():
     found = totals(chain, node=service, category="gwp")["value"].iloc[0]
     assert found == pytest.approx(expected, rel=1e-12)
     assert chain.warnings == ()
+    assert graph.requests["grid_kwh"].iloc[0] == pytest.approx(figures.it_kwh * 1.09)
 
 
 def test_a_range_of_parameters_is_a_range_of_amounts():
