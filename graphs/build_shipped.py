@@ -44,9 +44,10 @@ from supplychain.builders import (
     placeholder,
     span,
     subtract_materials,
+    training_energy_run,
     with_mines,
 )
-from supplychain.chart import bar_chart
+from supplychain.chart import chart_bytes
 from supplychain.io import load, save_csv
 from supplychain.llm import LLMRequest, llm_graph
 from supplychain.reference import read_table
@@ -156,6 +157,25 @@ def inference_services(draft: GraphDraft, electricity: str, server_hour: str) ->
     paper_models = runs["model"].str.startswith(("google/flan-t5", "bigscience/bloomz"))
     runs = runs[(runs["model_type"] == "task-specific") | paper_models]
     measured_services(draft, electricity, server_hour, runs, by_task, zero_shot)
+    bloomz = runs[runs["model"] == "bigscience/bloomz-7b1"]
+    measured_services(
+        draft, electricity, server_hour, bloomz, by_task, zero_shot, ("bloomz-7b1", "BLOOMz-7B")
+    )
+
+
+def bloomz_training(draft: GraphDraft) -> None:
+    """BLOOMz-7B's training run (pretraining and finetuning energy, Power Hungry
+    Processing's Table 5) on the French grid, for ``breakeven`` against task-specific
+    models; not shared over any requests here (the number is the user's to choose)."""
+    france = grid_electricity(
+        draft,
+        "electricity-france",
+        "FRA",
+        "Electricity, France grid (Jean Zay, where BLOOM was trained)",
+        read_table("electricity"),
+        base_zone="FRA",
+    )
+    training_energy_run(draft, read_table("training_energy"), "bloomz-7b1", france)
 
 
 def inference_materials(draft: GraphDraft) -> list[str]:
@@ -293,6 +313,7 @@ def ai_inference() -> dict[str, pd.DataFrame]:
     )
     server, hour = inference_server(draft)
     inference_services(draft, datacentre, hour)
+    bloomz_training(draft)
     materials = inference_materials(draft)
     subtract_materials(draft, read_table("metal_impacts"), PROXIES)
     return with_mines(draft, materials, PROXIES)
@@ -522,8 +543,12 @@ def services_chart() -> str:
     """The per-service GWP of ``ai-inference`` with P5-P95: the article's comparison."""
     chain = load(GRAPHS / "ai-inference")
     found = uncertainty_summary(monte_carlo(chain, DEFAULT_SAMPLES, DEFAULT_SEED))
-    rows = found[(found["kind"] == "service") & (found["category"] == "gwp")]
-    return bar_chart(rows, "gwp")
+    rows = found[
+        (found["kind"] == "service")
+        & (found["category"] == "gwp")
+        & (found["per"] == "1000 queries")
+    ]
+    return chart_bytes(rows, "gwp", "svg").decode("utf-8")
 
 
 def outputs() -> dict[str, Callable[[], str]]:

@@ -64,6 +64,7 @@ __all__ = [
     "placeholder",
     "span",
     "subtract_materials",
+    "training_energy_run",
     "with_mines",
 ]
 
@@ -652,6 +653,16 @@ def measured_service_energy(
             f"inference_energy_zero_shot.csv: no row for {list(ratio.index[ratio.isna()])}"
         )
     scaled = models.set_index("model")["mean_kwh_per_1000_queries"] * ratio
+    if len(scaled) == 1:
+        sd = float(models["sd_kwh_per_1000_queries"].iloc[0] * ratio.iloc[0])
+        note = (
+            f"data/inference_energy_by_model.csv: {scaled.index[0]}'s log mean for the task x"
+            f" data/inference_energy_zero_shot.csv (Table 3 / its log mean over its three"
+            f" tasks, {ratio.iloc[0]:.2f}); the paper gives no per-task figure. Uncertainty:"
+            f" the sd of its {int(models['n_runs'].iloc[0])} runs, so scaled."
+        )
+        source = "luccioni-2024-codecarbon-logs;luccioni-2024-table3"
+        return EdgeFigure(float(scaled.iloc[0]), f"normal(sd={sd:.6g})", "estimated", source, note)
     note = (
         "data/inference_energy_by_model.csv (the task's log mean of each model) x"
         " data/inference_energy_zero_shot.csv (Table 3 / the model's log mean over its three"
@@ -662,6 +673,52 @@ def measured_service_energy(
     return EdgeFigure(float(scaled.mean()), one_of(scaled), "estimated", source, note)
 
 
+def training_energy_run(
+    draft: GraphDraft, training: pd.DataFrame, run: str, electricity: str
+) -> str:
+    """A training run published as energy alone (``data/training_energy.csv``) as a node
+    (unit ``item``: one run) drawing the electricity of all its stages from
+    ``electricity``, kWh. Returns its id, ``training-<run>``.
+
+    No hardware hours are published for such a run, so it carries no share of its
+    cluster's embodied impacts: its note says so.
+
+    Raises
+    ------
+    ReferenceRowError
+        If ``training`` has no row of ``run``.
+    """
+    stages = training[training["training"] == run]
+    if stages.empty:
+        raise ReferenceRowError(f"training_energy.csv: no row of training {run!r}")
+    node = f"training-{run}"
+    sources = ";".join(dict.fromkeys(";".join(stages["source"]).split(";")))
+    kwh = float(stages["energy_kwh"].sum())
+    parts = ", ".join(f"{r.stage} {r.energy_kwh:g}" for r in stages.itertuples())
+    draft.node(
+        node,
+        "service",
+        "item",
+        f"Training run {run} ({', '.join(stages['stage'])})",
+        country=str(stages["country"].iloc[0]),
+        transparency=str(stages["transparency"].iloc[0]),
+        source=sources,
+        note=f"data/training_energy.csv {run}: {parts} kWh. Energy only: no GPU hours are"
+        " published, so the cluster's embodied share is not carried (missing).",
+    )
+    draft.edge(
+        electricity,
+        node,
+        kwh,
+        unit="kWh",
+        transparency=str(stages["transparency"].iloc[0]),
+        source_ref=sources,
+        note=f"{parts} kWh (data/training_energy.csv), as published: whether the data"
+        " centre's overhead (PUE) is in it is not said, and none is added.",
+    )
+    return node
+
+
 def measured_services(
     draft: GraphDraft,
     electricity: str,
@@ -669,29 +726,39 @@ def measured_services(
     runs: pd.DataFrame,
     by_task: pd.DataFrame,
     zero_shot: pd.DataFrame,
+    model: tuple[str, str] | None = None,
 ) -> list[str]:
     """One service node per task and model type of the measured ``runs``, per 1,000
     queries: electricity (:func:`measured_service_energy`) and hours of the whole device
     (the runs' mean duration, converted from seconds through :mod:`supplychain.units`).
+
+    ``model``, an ``(id suffix, name)`` pair, names services of one model alone (``runs``
+    then holds only its rows): ``text-classification-bloomz-7b1``, say, beside the means.
 
     Returns the services' ids.
     """
     seconds_per_hour = conversion_factor("hour", "s")
     made = []
     for (task, kind), models in runs.groupby(["task_id", "model_type"], sort=True):
-        service = task.replace("_", "-") + ("-multi-purpose" if kind == "multi-purpose" else "")
         label = by_task.loc[task, "task"]
+        if model is None:
+            service = task.replace("_", "-") + ("-multi-purpose" if kind == "multi-purpose" else "")
+            name = f"{label[0].upper()}{label[1:]}, {kind} models (1,000 queries)"
+            what = f"Mean over the {len(models)} {kind} models measured"
+        else:
+            service = f"{task.replace('_', '-')}-{model[0]}"
+            name = f"{label[0].upper()}{label[1:]}, {model[1]} ({kind}, 1,000 queries)"
+            what = f"{model[1]} alone, as measured"
         draft.node(
             service,
             "service",
             "1000 queries",
-            f"{label[0].upper()}{label[1:]}, {kind} models (1,000 queries)",
+            name,
             country="USA",
             transparency="published",
             source="luccioni-2024-codecarbon-logs",
-            note=f"Mean over the {len(models)} {kind} models measured by Luccioni, Jernite &"
-            f" Strubell ({', '.join(models['model'])}); each ran 1,000 queries one at a time"
-            " on an 8 x A100-SXM4-80GB node in AWS us-west-2.",
+            note=f"{what} by Luccioni, Jernite & Strubell ({', '.join(models['model'])}); each"
+            " ran 1,000 queries one at a time on an 8 x A100-SXM4-80GB node in AWS us-west-2.",
         )
         energy = measured_service_energy(runs, by_task, zero_shot, task, kind)
         draft.edge(
@@ -710,7 +777,8 @@ def measured_services(
             service,
             float(hours.mean()),
             unit="hour",
-            uncertainty=one_of(hours),
+            # one model: no spread of durations is logged, so the default for its level
+            uncertainty=one_of(hours) if len(hours) > 1 else "",
             transparency="published",
             source_ref="luccioni-2024-codecarbon-logs",
             note="data/inference_energy_by_model.csv: mean run duration of 1,000 queries, in"

@@ -1,103 +1,133 @@
-"""A bar chart of totals with their P5-P95 range, as a standalone SVG (no plotting library).
+"""A bar chart of totals with their P5-P95 range, as SVG, PNG or PDF (matplotlib).
+
+One drawing for every format: :func:`bar_chart_figure` lays the chart out and
+:func:`chart_bytes` writes it. Names are drawn as plain text (no mathtext, no markup, no
+control characters), so any node id is safe; an SVG keeps its text as text.
 
 Examples
 --------
 >>> import pandas as pd
 >>> rows = pd.DataFrame({"node": ["a", "b"], "value": [1.0, 10.0], "p5": [0.5, 4.0],
 ...                      "p95": [2.0, 30.0], "unit": "kg CO2e", "per": "1000 queries"})
->>> svg = bar_chart(rows, "gwp")
->>> svg.startswith("<svg") and svg.count("<rect") == 3  # a background and two bars
+>>> chart_bytes(rows, "gwp", "png")[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+True
+>>> b"<svg" in chart_bytes(rows, "gwp", "svg")
 True
 """
 
 from __future__ import annotations
 
-import math
-from xml.sax.saxutils import escape
+import io
+import unicodedata
 
 import pandas as pd
 
-__all__ = ["bar_chart"]
+__all__ = ["CHART_FORMATS", "bar_chart_figure", "chart_bytes"]
 
-_ROW, _RIGHT, _TOP = 26, 40, 56
-_PLOT = 560  # px of the bars' axis
-_CHAR = 7.2  # px of an average character at 13 px
-_MAX_LABEL = 76  # characters; a longer label is shortened in the middle (in full on hover)
+CHART_FORMATS = ("svg", "png", "pdf")
+"""The formats a chart is written in, named by the file's suffix."""
+
+_MAX_LABEL = 100  # characters; a longer label is shortened in the middle
 _BAR = "#2ca02c"
+_DPI = 200  # dots per inch of a PNG: sharp enough to print at the figure's size
+_STYLE = {
+    "text.parse_math": False,  # a node id with $...$ is text, not a formula
+    "svg.fonttype": "none",  # text stays text in an SVG: selectable and searchable
+    "svg.hashsalt": "supplychain",  # the same chart gives the same bytes
+    "font.family": "DejaVu Sans",  # shipped with matplotlib: the same on every machine
+    "font.size": 9,
+}
 
 
 def _label(text: str) -> str:
-    """``text`` shortened in the middle to :data:`_MAX_LABEL` characters if longer.
+    """``text`` with control characters made visible and shortened in the middle to
+    :data:`_MAX_LABEL` characters if longer.
 
-    >>> _label("a" * 40 + "b" * 40)
-    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+    >>> _label("a" * 60 + "b" * 60)
+    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+    >>> _label("red\\x1b[31m")
+    'red�[31m'
     """
+    text = "".join("\ufffd" if unicodedata.category(c)[0] == "C" else c for c in text)
     if len(text) <= _MAX_LABEL:
         return text
     head = (_MAX_LABEL - 1) // 2 - 1
     return text[:head] + "…" + text[-(_MAX_LABEL - 1 - head) :]
 
 
-def _ticks(low: float, high: float) -> list[float]:
-    return [10.0**e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)]
-
-
-def bar_chart(rows: pd.DataFrame, category: str, width: int = 900) -> str:
-    """Horizontal bars of ``value`` on a log scale with P5-P95 whiskers, one per row.
+def bar_chart_figure(rows: pd.DataFrame, category: str):
+    """Horizontal bars of ``value`` on a log scale with P5-P95 whiskers, one per row,
+    largest first, as a :class:`matplotlib.figure.Figure` (not drawn on any screen).
 
     ``rows`` has the columns of :func:`supplychain.uncertainty.uncertainty_summary`
-    (``node, value, p5, p95, unit, per``); rows with a value of 0 are left out. Labels
-    are escaped: any node name is safe.
+    (``node, value, p5, p95, unit, per``), all in one ``unit`` per one ``per``; rows with a
+    value of 0 are left out.
+
+    Raises
+    ------
+    ValueError
+        If no row has a positive value, or the rows are in more than one unit.
     """
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     rows = rows[rows["value"] > 0].sort_values("value", ascending=False, kind="stable")
-    values = pd.concat([rows["value"], rows["p5"], rows["p95"]])
-    values = values[values > 0]
-    if values.empty:
-        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="40"></svg>'
-    ticks = _ticks(float(values.min()), float(values.max()))
-    lo, hi = math.log10(ticks[0]), math.log10(ticks[-1])
-    span = max(hi - lo, 1e-9)
+    if rows.empty:
+        raise ValueError("no positive value to draw")
+    units = rows[["unit", "per"]].drop_duplicates()
+    if len(units) > 1:
+        listed = "; ".join(f"{u} per {p}" for u, p in units.itertuples(index=False))
+        raise ValueError(f"the bars must share one unit, not {listed}")
     labels = [_label(str(node)) for node in rows["node"]]
-    left = round(min(max(16 + _CHAR * max(map(len, labels)), 120), 16 + _CHAR * _MAX_LABEL))
-    width = max(width, left + _PLOT + _RIGHT)
-    plot = width - left - _RIGHT
-
-    def x(value: float) -> float:
-        return left + plot * (math.log10(max(value, ticks[0])) - lo) / span
-
-    height = _TOP + _ROW * len(rows) + 40
-    unit = f"{rows['unit'].iloc[0]} per {rows['per'].iloc[0]}" if len(rows) else ""
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
-        ' font-family="system-ui, sans-serif" font-size="13">',
-        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="{left}" y="22" font-size="15" font-weight="600">'
-        f"{escape(category)}, {escape(unit)} (log scale); whiskers: P5-P95</text>",
-    ]
-    for tick in ticks:
-        parts.append(
-            f'<line x1="{x(tick):.1f}" y1="{_TOP - 8}" x2="{x(tick):.1f}"'
-            f' y2="{height - 34}" stroke="#dddddd"/>'
-            f'<text x="{x(tick):.1f}" y="{height - 18}" text-anchor="middle"'
-            f' fill="#555555">{tick:g}</text>'
+    with rc_context(_STYLE):
+        width = min(3.0 + 0.062 * max(map(len, labels)), 11.0) + 5.0
+        figure = Figure(figsize=(width, 1.1 + 0.26 * len(rows)), layout="constrained")
+        axes = figure.add_subplot()
+        place = range(len(rows))
+        low = (rows["value"] - rows["p5"]).clip(lower=0).where(rows["p5"].notna())
+        high = (rows["p95"] - rows["value"]).clip(lower=0).where(rows["p95"].notna())
+        axes.barh(place, rows["value"], height=0.62, color=_BAR, alpha=0.8)
+        ranged = (low.notna() & high.notna()).to_numpy()
+        axes.errorbar(
+            rows["value"][ranged],
+            [p for p, r in zip(place, ranged, strict=True) if r],
+            xerr=[low[ranged], high[ranged]],
+            fmt="none",
+            ecolor="#222222",
+            elinewidth=1.0,
+            capsize=3,
         )
-    for i, (row, label) in enumerate(zip(rows.itertuples(index=False), labels, strict=True)):
-        y = _TOP + i * _ROW
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end">'
-            f"<title>{escape(str(row.node))}</title>{escape(label)}</text>"
-            f'<rect x="{left}" y="{y + 4}" width="{max(x(row.value) - left, 1):.1f}"'
-            f' height="{_ROW - 10}" fill="{_BAR}" fill-opacity="0.75"/>'
-        )
-        if pd.notna(row.p5) and pd.notna(row.p95):
-            middle = y + _ROW / 2 - 1
-            parts.append(
-                f'<line x1="{x(row.p5):.1f}" y1="{middle}" x2="{x(row.p95):.1f}" y2="{middle}"'
-                ' stroke="#222222" stroke-width="1.5"/>'
-                f'<line x1="{x(row.p5):.1f}" y1="{middle - 5}" x2="{x(row.p5):.1f}"'
-                f' y2="{middle + 5}" stroke="#222222" stroke-width="1.5"/>'
-                f'<line x1="{x(row.p95):.1f}" y1="{middle - 5}" x2="{x(row.p95):.1f}"'
-                f' y2="{middle + 5}" stroke="#222222" stroke-width="1.5"/>'
-            )
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+        axes.set_xscale("log")
+        # plain numbers (0.1, 1, 10) rather than mathtext powers, which parse_math=False bars
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.xaxis.set_minor_formatter(NullFormatter())
+        axes.set_yticks(list(place), labels=labels)
+        axes.invert_yaxis()
+        axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+        axes.set_axisbelow(True)
+        axes.spines[["top", "right"]].set_visible(False)
+        unit, per = units.iloc[0]
+        axes.set_xlabel(f"{category}, {unit} per {per} (log scale); whiskers: P5-P95")
+    return figure
+
+
+def chart_bytes(rows: pd.DataFrame, category: str, fmt: str) -> bytes:
+    """The chart of :func:`bar_chart_figure` as a file's bytes: ``fmt`` is one of
+    :data:`CHART_FORMATS`. The same rows give the same bytes (no date, fixed ids).
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is not a chart format, or as :func:`bar_chart_figure`.
+    """
+    from matplotlib import rc_context
+
+    if fmt not in CHART_FORMATS:
+        raise ValueError(f"a chart is written as {', '.join(CHART_FORMATS)}, not {fmt!r}")
+    figure = bar_chart_figure(rows, category)
+    metadata = {"svg": {"Date": None}, "png": {"Software": None}, "pdf": {"CreationDate": None}}
+    buffer = io.BytesIO()
+    with rc_context(_STYLE):
+        figure.savefig(buffer, format=fmt, dpi=_DPI, metadata=metadata[fmt])
+    return buffer.getvalue()

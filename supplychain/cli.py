@@ -180,8 +180,8 @@ def _parser() -> argparse.ArgumentParser:
     spread.add_argument(
         "--chart",
         metavar="FILE",
-        help="also draw the services (or --node) in the category as an SVG bar chart with"
-        " P5-P95 whiskers",
+        help="also draw the services (or --node) in the category as a bar chart with P5-P95"
+        " whiskers (.svg, .png or .pdf)",
     )
     _add_format(spread)
 
@@ -386,10 +386,43 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--chart",
         metavar="FILE",
-        help="also draw the nodes in the category (default: the main one) as an SVG bar chart"
-        " with P5-P95 whiskers",
+        help="also draw the nodes in the category (default: the main one) as a bar chart"
+        " with P5-P95 whiskers (.svg, .png or .pdf)",
     )
     _add_format(compare)
+
+    breakeven = commands.add_parser(
+        "breakeven",
+        help="one multi-purpose model trained once against a task-specific model per task:"
+        " the queries per task at which each costs less over its life",
+    )
+    breakeven.add_argument("path", metavar="PATH", help=_PATH_HELP)
+    breakeven.add_argument(
+        "--task",
+        nargs=2,
+        action="append",
+        required=True,
+        metavar=("GENERAL", "SPECIFIC"),
+        help="a task: the multi-purpose model's service for it and the task-specific one's"
+        " (repeat for each task; all in one unit)",
+    )
+    breakeven.add_argument(
+        "--general-training",
+        required=True,
+        metavar="RUN",
+        help="the node of the multi-purpose model's training run (its total: one run)",
+    )
+    breakeven.add_argument(
+        "--specific-training",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("SPECIFIC", "RUN"),
+        help="the training run of a task-specific service, where the graph has one (a"
+        " service without one counts as trained for nothing, and the table says so)",
+    )
+    breakeven.add_argument("--category", help="only this category (e.g. gwp)")
+    _add_format(breakeven)
 
     graphs = commands.add_parser("graphs", help="list the shipped graphs")
     _add_format(graphs)
@@ -481,26 +514,35 @@ def _impacts(args: argparse.Namespace) -> int:
 
 
 def _write_chart(rows, category: str, chart: str, graph: str, none_left: str) -> None:
-    """Draw ``rows`` (an uncertainty summary) in ``category`` as an SVG bar chart into
-    ``chart``; never into the graph ``graph`` being read. ``none_left``: the message when
-    no row is in the category."""
-    from supplychain.chart import bar_chart
+    """Draw ``rows`` (an uncertainty summary) in ``category`` as a bar chart into
+    ``chart``, in the format its suffix names (SVG, PNG or PDF); never into the graph
+    ``graph`` being read. Rows in another unit than most are left out, and said so.
+    ``none_left``: the message when no row is in the category."""
+    from supplychain.chart import CHART_FORMATS, chart_bytes
     from supplychain.files import atomic_write, check_target
     from supplychain.io import resolve_graph_path
 
     target = Path(chart)
     check_target(target, False, (resolve_graph_path(graph),))
-    if target.suffix.lower() in (".png", ".jpg", ".jpeg", ".pdf"):
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in CHART_FORMATS:
         raise SupplyChainError(
-            f"{chart}: the chart is drawn as SVG only; name a .svg file (a browser or"
-            " `rsvg-convert` turns it into a PNG)"
+            f"{chart}: name a chart file ending in {', '.join('.' + f for f in CHART_FORMATS)}"
+            " (the suffix says the format)"
         )
-    rows = rows[rows["category"] == category]
+    rows = rows[(rows["category"] == category) & (rows["value"] > 0)]
     if rows.empty:
         raise SupplyChainError(none_left)
-    chart = bar_chart(rows, category)
-    atomic_write(target, lambda path: path.write_text(chart, encoding="utf-8"))
-    sys.stderr.write(terminal_safe(f"wrote {target} ({len(rows)} bars)") + "\n")
+    unit = rows.groupby(["unit", "per"], sort=False).size().idxmax()
+    same = (rows["unit"] == unit[0]) & (rows["per"] == unit[1])
+    if not same.all():
+        left = rows.loc[~same, "node"]
+        sys.stderr.write(
+            terminal_safe(f"left out of the chart, not per {unit[1]}: {', '.join(left)}") + "\n"
+        )
+    drawn = chart_bytes(rows[same], category, fmt)
+    atomic_write(target, lambda path: path.write_bytes(drawn))
+    sys.stderr.write(terminal_safe(f"wrote {target} ({int(same.sum())} bars)") + "\n")
 
 
 def _uncertainty(args: argparse.Namespace) -> int:
@@ -759,6 +801,59 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _breakeven(args: argparse.Namespace) -> int:
+    from supplychain.breakeven import break_even
+    from supplychain.io import load
+    from supplychain.output import render_sections
+    from supplychain.propagate import category_position, solve_chain
+
+    chain = load(args.path)
+    solution = solve_chain(chain)
+    if args.category:
+        category_position(solution.matrices.categories, args.category)
+    runs = dict(map(tuple, args.specific_training))
+    found = break_even(solution, [tuple(t) for t in args.task], args.general_training, runs)
+    if args.category:
+        found = found[found["category"] == args.category].reset_index(drop=True)
+    title = "multi-purpose against task-specific (whole runs; inference per unit of each service)"
+    sys.stdout.write(render_sections({title: found}, args.format))
+    if args.format == "table":
+        sys.stdout.write("".join(terminal_safe(line) + "\n" for line in _break_even_lines(found)))
+    return 0
+
+
+def _break_even_lines(found) -> list[str]:
+    """The table's answer in words, a line per category."""
+    lines = []
+    for row in found.itertuples(index=False):
+        unit, per = f"{row.unit}", f"{row.per}"
+        unknown = row.tasks - row.specific_runs_known
+        known = (
+            f"counting the {unknown} task-specific run{'s' * (unknown != 1)} the graph lacks as 0"
+            if unknown
+            else "all task-specific runs known"
+        )
+        if row.general_cheaper == "never":
+            lines.append(
+                f"{row.category}: the multi-purpose model is never the cheaper ({known}); its"
+                f" run would pay off only if the task-specific runs cost over"
+                f" {row.mean_specific_run_needed:.4g} {unit} each on average"
+            )
+        elif row.general_cheaper == "below N*":
+            lines.append(
+                f"{row.category}: the multi-purpose model is the cheaper below"
+                f" {row.break_even:.4g} x {per} per task, dearer above ({known})"
+            )
+        elif row.general_cheaper == "above N*":
+            lines.append(
+                f"{row.category}: the multi-purpose model is the cheaper above"
+                f" {row.break_even:.4g} x {per} per task ({known})"
+            )
+        else:
+            lines.append(f"{row.category}: the multi-purpose model is always the cheaper ({known})")
+    return lines
+
+
 def _graphs(args: argparse.Namespace) -> int:
     from supplychain.shipped import shipped_graphs_rows
     from supplychain.text import render_rows
@@ -781,6 +876,7 @@ _COMMANDS = {
     "mix": _mix,
     "llm": _llm,
     "compare": _compare,
+    "breakeven": _breakeven,
     "graphs": _graphs,
 }
 

@@ -23,6 +23,7 @@ __all__ = [
     "WriteError",
     "UnreadableFileError",
     "ReferenceRowError",
+    "IncomparableError",
     "UnknownNodeError",
     "UnknownCategoryError",
     "UnknownIndicatorError",
@@ -87,6 +88,11 @@ class UnreadableFileError(SupplyChainError):
 class ReferenceRowError(SupplyChainError):
     """A table given to a builder lacks what it needs: no row or several where one is
     needed, or a figure it cannot use (a lifetime of zero years)."""
+
+
+class IncomparableError(SupplyChainError):
+    """Nodes asked to be weighed against each other that cannot be: no pair, one node on
+    both sides, or different units."""
 
 
 class UnknownNodeError(SupplyChainError):

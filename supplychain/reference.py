@@ -92,6 +92,10 @@ DATA_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("training", "models", "gpu", "gpu_hours", "power_w", "gwp_location_t", "source"),
         ("gpu_hours", "power_w", "gwp_location_t", "gwp_market_t"),
     ),
+    "training_energy": (
+        ("training", "models", "stage", "energy_kwh", "country", "source"),
+        ("energy_kwh",),
+    ),
     "gpus": (("gpu", "memory_gb", "hardware_item", "source"), ("memory_gb",)),
     "voice_assistant": (("item", "quantity", "value", "source"), ("value", "low", "high")),
     "sources": (("id", "title"), ("year",)),

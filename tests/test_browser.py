@@ -119,7 +119,7 @@ def visit(browser):
 def test_the_graph_draws_every_node_and_loads_nothing(pages, visit):
     seen = visit(pages["ai-inference"])
     count = seen.page.evaluate("window.supplychain.nodes.length")
-    assert count == len(load("ai-inference").nodes) == 142
+    assert count == len(load("ai-inference").nodes) == 147
     painted = seen.page.evaluate(
         "() => { const c = document.querySelector('#graph canvas');"
         " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"

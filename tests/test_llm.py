@@ -482,7 +482,7 @@ def test_compare_on_the_command_line(tmp_path, capsys):
     side = json.loads(capsys.readouterr().out)["side by side"]
     assert [row["node"] for row in side] == [H100, H200]
     svg = chart.read_text()
-    assert f"<title>{H200}</title>" in svg  # the whole id on hover, shortened on the bar
+    assert f">{H200}<" in svg and f">{H100}<" in svg  # whole ids, drawn as text
     # the same P5-P95 as uncertainty --node, seed and samples alike
     assert (
         main(
@@ -513,7 +513,7 @@ def test_compare_on_the_command_line(tmp_path, capsys):
         ([H100, H100], 2, "name two or more different nodes"),
         ([H100, "llm-nope"], 1, "llm-nope"),
         ([H100, H200, "--category", "gwpp"], 1, "gwpp"),
-        ([H100, H200, "--chart", "c.png"], 1, "drawn as SVG only"),
+        ([H100, H200, "--chart", "c.gif"], 1, "ending in .svg, .png, .pdf"),
     ],
 )
 def test_compare_refuses_bad_requests(extra, code, message, capsys, tmp_path, monkeypatch):
@@ -521,4 +521,12 @@ def test_compare_refuses_bad_requests(extra, code, message, capsys, tmp_path, mo
     assert main(["compare", "llm-inference", *extra, "--samples", "20"]) == code
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
-    assert not (tmp_path / "c.png").exists()
+    assert not (tmp_path / "c.gif").exists()
+
+
+def test_compare_draws_a_real_png(capsys, tmp_path):
+    chart = tmp_path / "c.png"
+    argv = ["compare", "llm-inference", H100, H200, "--samples", "20", "--chart", str(chart)]
+    assert main(argv) == 0
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {chart} (2 bars)" in capsys.readouterr().err
