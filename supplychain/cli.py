@@ -14,6 +14,7 @@ example: valid: 0 errors, 0 warnings
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +47,8 @@ def _number_in(kind: type, low: float, high: float, upper_open: bool, what: str)
 
     def parse(text: str):
         try:
+            if kind is int and not re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
+                raise ValueError(text)  # no 1_000, no digits of other scripts
             value = kind(text)
         except ValueError:
             word = "a whole number" if kind is int else "a number"
@@ -335,9 +338,10 @@ def _parser() -> argparse.ArgumentParser:
         "--requests",
         metavar="FILE",
         help="many requests at once: a CSV file with columns model, output_tokens and"
-        " optionally gpu, provider, region, batch_size, quantisation_bits",
+        " optionally gpu, provider, region, batch_size, quantisation_bits, training_queries"
+        " (then name no MODEL and none of the options below)",
     )
-    llm.add_argument("--gpu", default="h100-80gb", help="GPU of data/gpus.csv (default h100-80gb)")
+    llm.add_argument("--gpu", help="GPU of data/gpus.csv (default h100-80gb)")
     llm.add_argument(
         "--provider", help="whose data centres (data/datacentres.csv; default: the model's)"
     )
@@ -580,7 +584,7 @@ def _uncertainty(args: argparse.Namespace) -> int:
         category_position(mc.categories, args.category)  # names an unknown category
         found = found[found["category"] == args.category].reset_index(drop=True)
     category = args.category or main_category(to_matrices(chain).categories)
-    if args.chart:
+    if args.chart is not None:
         rows = found if args.node else found[found["kind"] == "service"]
         where = category or "any category"
         none_left = (
@@ -698,6 +702,7 @@ def _mix(args: argparse.Namespace) -> int:
     from supplychain.tables import from_tables
 
     if args.output is not None:  # refuse a taken folder before any work
+        _refuse_shipped(args.output)
         check_table_folder(args.output, args.overwrite)
     if args.output is None:
         shares = [production_shares(m, args.year, args.min_share) for m in args.materials]
@@ -716,35 +721,54 @@ def _mix(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_shipped(output: str) -> None:
+    """Refuse an output folder that is empty text, or the shipped graphs' folder or inside
+    it (a new folder there would be listed as a shipped graph)."""
+    from supplychain.errors import OutputExistsError
+    from supplychain.shipped import shipped_graphs_folder
+
+    if not output.strip():
+        raise OutputExistsError("-o: name a folder to write (the name given is empty)")
+    shipped = shipped_graphs_folder()
+    target = Path(output).resolve()
+    if shipped is not None and (target == shipped or shipped.resolve() in target.parents):
+        raise OutputExistsError(
+            f"{output}: inside the shipped graphs ({shipped}); write your graph elsewhere"
+        )
+
+
 def _llm(args: argparse.Namespace) -> int:
     from supplychain.io import check_table_folder, save_csv
-    from supplychain.llm import LLMRequest, llm_graph, read_requests
+    from supplychain.llm import llm_graph, llm_request, read_requests
     from supplychain.output import render_sections
     from supplychain.report import service_sections
     from supplychain.tables import from_tables
 
-    if (args.requests is None) == (args.model is None or args.tokens is None):
+    options = {
+        "model": args.model,
+        "output_tokens": args.tokens,
+        "gpu": args.gpu,
+        "provider": args.provider,
+        "region": args.region,
+        "batch_size": args.batch,
+        "quantisation_bits": args.bits,
+        "training_queries": args.training_queries,
+    }
+    given = {name: value for name, value in options.items() if value is not None}
+    if args.requests is not None and given:
         sys.stderr.write(
-            "supplychain llm: name a MODEL with --tokens N, or a --requests FILE (not both)\n"
+            "supplychain llm: --requests takes every request from its file; give"
+            f" {', '.join(given)} there (columns of the same names), not here\n"
         )
         return 2
-    if args.output:  # refuse a taken folder before any work
+    if args.requests is None and (args.model is None or args.tokens is None):
+        sys.stderr.write("supplychain llm: name a MODEL with --tokens N, or a --requests FILE\n")
+        return 2
+    if args.output is not None:  # refuse a taken folder before any work
+        _refuse_shipped(args.output)
         check_table_folder(args.output, args.overwrite)
-    if args.requests is not None:
-        requests = read_requests(args.requests)
-    else:
-        requests = [
-            LLMRequest(
-                model=args.model,
-                output_tokens=args.tokens,
-                gpu=args.gpu,
-                provider=args.provider,
-                region=args.region,
-                batch_size=args.batch,
-                quantisation_bits=args.bits,
-                training_queries=args.training_queries,
-            )
-        ]
+    from_file = args.requests is not None
+    requests = read_requests(args.requests) if from_file else [llm_request(**given)]
     graph = llm_graph(requests)
     chain = from_tables(Path(args.output).name if args.output else "llm", **graph.tables)
     services = list(graph.requests["service"])
@@ -793,7 +817,7 @@ def _compare(args: argparse.Namespace) -> int:
             title: frame[frame["category"] == args.category].reset_index(drop=True)
             for title, frame in sections.items()
         }
-    if args.chart:
+    if args.chart is not None:
         category = args.category or main_category(matrices.categories)
         none_left = f"nothing to chart: none of the nodes has a total in {category}"
         _write_chart(sections["side by side"], category, args.chart, args.path, none_left)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from supplychain.builders import (
     GraphDraft,
@@ -49,7 +49,7 @@ from supplychain.builders import (
     subtract_materials,
     with_mines,
 )
-from supplychain.errors import InvalidDataError, SupplyChainError
+from supplychain.errors import InvalidDataError, SupplyChainError, UnreadableFileError
 from supplychain.files import read_regular_file
 from supplychain.problems import Problem, Severity
 from supplychain.reference import read_table
@@ -68,6 +68,7 @@ __all__ = [
     "latency_per_token_s",
     "LLMGraph",
     "llm_graph",
+    "llm_request",
     "read_requests",
     "REQUEST_COLUMNS",
     "request_figures",
@@ -112,6 +113,7 @@ class InferenceConstants:
     server_power: float  # kW, the server without its GPUs
     batch_size: int  # requests served together
     hardware_lifetime: float  # years
+    fit_max_batch_size: int  # requests: the largest batch the fits were made on
 
 
 def inference_constants(table: pd.DataFrame | None = None) -> InferenceConstants:
@@ -141,6 +143,8 @@ class LLMModel:
     active_b: tuple[float, float]
     transparency: str
     source: str
+    tokens_per_s: float | None = None  # measured deployment speed, where EcoLogits has one
+    first_token_s: float | None = None  # s to the first token, with it
 
     @property
     def ranged(self) -> bool:
@@ -155,7 +159,8 @@ def _bounds(row: pd.Series, central: str, low: str, high: str) -> tuple[float, f
 
 
 def _suggest(wanted: str, choices: list[str]) -> str:
-    close = [c for c in choices if c.startswith(wanted)][:3]
+    close = [c for c in choices if c.lower() == wanted.lower()]
+    close = close or [c for c in choices if c.startswith(wanted)][:3]
     close = close or difflib.get_close_matches(wanted, choices, n=3, cutoff=0.6)
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
@@ -200,7 +205,22 @@ def find_model(models: pd.DataFrame, name: str, provider: str | None = None) -> 
         active_b=_bounds(row, "active_params_b", "active_low_b", "active_high_b"),
         transparency=row["transparency"],
         source=row["source"],
+        tokens_per_s=_measured(row, "tps"),
+        first_token_s=_measured(row, "ttft_s"),
     )
+
+
+def _measured(row: pd.Series, column: str) -> float | None:
+    value = row.get(column)
+    return None if value is None or pd.isna(value) else float(value)
+
+
+MAX_OUTPUT_TOKENS = 10_000_000
+"""Output tokens of one request at most: ten times the longest context window offered."""
+MAX_BITS = 32
+"""Bits per weight at most: full single precision."""
+MAX_TRAINING_QUERIES = 10**18
+"""Lifetime requests at most: a billion a second for thirty years is 10^18."""
 
 
 class LLMRequest(BaseModel):
@@ -216,13 +236,40 @@ class LLMRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     model: str = Field(min_length=1)
-    output_tokens: int = Field(gt=0, strict=True)
+    output_tokens: int = Field(gt=0, le=MAX_OUTPUT_TOKENS, strict=True)
     gpu: str = "h100-80gb"
     provider: str | None = None
     region: str | None = None
     batch_size: int | None = Field(default=None, gt=0, strict=True)
-    quantisation_bits: int | None = Field(default=None, gt=0, strict=True)
-    training_queries: int | None = Field(default=None, gt=0, strict=True)
+    quantisation_bits: int | None = Field(default=None, gt=0, le=MAX_BITS, strict=True)
+    training_queries: int | None = Field(default=None, gt=0, le=MAX_TRAINING_QUERIES, strict=True)
+
+
+def llm_request(**fields: object) -> LLMRequest:
+    """An :class:`LLMRequest` of ``fields``, or the first thing wrong with them in a line.
+
+    >>> llm_request(model="gpt-4o-mini", output_tokens=400).output_tokens
+    400
+    >>> llm_request(model="gpt-4o-mini", output_tokens=10**12)
+    Traceback (most recent call last):
+    ...
+    supplychain.llm.UnknownChoiceError: output_tokens: at most 10000000, not 1000000000000
+    """
+    try:
+        return LLMRequest(**fields)
+    except ValidationError as error:
+        first = error.errors()[0]
+        column = str(first["loc"][0]) if first["loc"] else ""
+        value = fields.get(column)
+        if isinstance(value, int) and len(str(value)) > 24:
+            value = f"{str(value)[:12]}... ({len(str(value))} digits)"
+        if first["type"] == "less_than_equal":
+            text = f"at most {first['ctx']['le']}, not {value}"
+        elif first["type"] in ("string_too_short", "missing"):
+            text = "none given"
+        else:
+            text = f"{first['msg'].lower()}, not {value!r}"
+        raise UnknownChoiceError(f"{column}: {text}", column) from None
 
 
 # ------------------------------------------------------------------------- formulas
@@ -281,13 +328,17 @@ def request_figures(
     c: InferenceConstants,
     batch: int | None = None,
     bits: int | None = None,
+    tokens_per_s: float | None = None,
+    first_token_s: float | None = None,
 ) -> RequestFigures:
     """One request of ``output_tokens`` tokens of a model of ``total_b`` (``active_b``)
     billion parameters on GPUs of ``gpu_memory_gb``.
 
     IT energy, kWh = GPUs x tokens x energy per token + latency x server power x
     (GPUs / server GPUs) / batch; the server's share, hours = latency x (GPUs / server
-    GPUs) / batch, which amortises its embodied impacts.
+    GPUs) / batch, which amortises its embodied impacts. The latency, s, is ``tokens /
+    tokens_per_s + first_token_s`` where the model's speed was measured (EcoLogits 0.11.3
+    does so), else ``tokens x`` :func:`latency_per_token_s`.
 
     >>> c = inference_constants()
     >>> figures = request_figures(8.0, 8.0, 1000, 80, c)
@@ -298,7 +349,10 @@ def request_figures(
     bits = c.quantisation_bits if bits is None else bits
     memory = weights_memory_gb(total_b, bits, c.memory_overhead)
     gpus = gpus_needed(memory, gpu_memory_gb)
-    latency = output_tokens * latency_per_token_s(active_b, batch, c)
+    if tokens_per_s is None:
+        latency = output_tokens * latency_per_token_s(active_b, batch, c)
+    else:
+        latency = output_tokens / tokens_per_s + (first_token_s or 0.0)
     hours = latency * conversion_factor("s", "hour")
     share = (gpus / c.server_gpus) / batch
     gpu_kwh = gpus * output_tokens * gpu_energy_per_token_kwh(active_b, batch, c)
@@ -314,13 +368,33 @@ def request_figures(
 # ------------------------------------------------------------------------- the graph
 
 
-def service_id(request: LLMRequest, provider: str, region: str) -> str:
+def service_id(
+    request: LLMRequest,
+    provider: str,
+    region: str,
+    model: str | None = None,
+    constants: InferenceConstants | None = None,
+) -> str:
     """The node id of a request's service, e.g. ``llm-gpt-4o-mini-400-tokens-h100-80gb-openai-usa``.
+
+    ``model``: the model's name as the table gives it (default the request's); a batch or
+    bits other than the ``constants``' defaults are part of the id, so two requests that
+    differ only in them are two services.
 
     >>> service_id(LLMRequest(model="meta-llama/Llama-3.1-8B", output_tokens=400), "hf", "USA")
     'llm-meta-llama-llama-3-1-8b-400-tokens-h100-80gb-hf-usa'
+    >>> request = LLMRequest(model="m", output_tokens=4, batch_size=1, quantisation_bits=4)
+    >>> service_id(request, "hf", "USA")
+    'llm-m-4-tokens-h100-80gb-hf-usa-batch-1-4-bit'
     """
-    text = f"llm {request.model} {request.output_tokens} tokens {request.gpu} {provider} {region}"
+    name = request.model if model is None else model
+    text = f"llm {name} {request.output_tokens} tokens {request.gpu} {provider} {region}"
+    default_batch = None if constants is None else constants.batch_size
+    default_bits = None if constants is None else constants.quantisation_bits
+    if request.batch_size is not None and request.batch_size != default_batch:
+        text += f" batch {request.batch_size}"
+    if request.quantisation_bits is not None and request.quantisation_bits != default_bits:
+        text += f" {request.quantisation_bits} bit"
     if request.training_queries is not None:
         text += f" trained over {request.training_queries}"
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
@@ -367,8 +441,17 @@ def _choice(
     return rows
 
 
-def _resolve(request: LLMRequest, t: _Tables) -> tuple[LLMModel, pd.Series, str, str]:
-    """The model, GPU row, provider and region of ``request``, defaults filled in."""
+def _resolve(
+    request: LLMRequest, t: _Tables, c: InferenceConstants
+) -> tuple[LLMModel, pd.Series, str, str]:
+    """The model, GPU row, provider and region of ``request``, defaults filled in; a batch
+    beyond the fits' data refused."""
+    if request.batch_size is not None and request.batch_size > c.fit_max_batch_size:
+        raise UnknownChoiceError(
+            f"batch_size: at most {c.fit_max_batch_size}, not {request.batch_size} (the energy"
+            " and latency fits were made on batches up to that; data/llm_inference.csv)",
+            "batch_size",
+        )
     model = find_model(t.models, request.model)
     gpu = _choice(t.gpus, "gpu", request.gpu, "GPU", "gpus.csv", "gpu").iloc[0]
     provider = request.provider or model.provider
@@ -497,7 +580,10 @@ def read_requests(path: str | os.PathLike) -> list[LLMRequest]:
         If the file is not a readable regular file.
     """
     path = Path(path)
-    data = read_regular_file(path)
+    try:
+        data = read_regular_file(path)
+    except UnreadableFileError as error:
+        raise UnreadableFileError(f"{path}: {error}") from None
 
     def problem(message: str, row: int | None = None, column: str = "", value=None) -> Problem:
         return Problem(
@@ -514,16 +600,27 @@ def read_requests(path: str | os.PathLike) -> list[LLMRequest]:
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [c for c in ("model", "output_tokens") if c not in header]
     unknown = [c for c in header if c not in REQUEST_COLUMNS]
+    twice = sorted({c for c in header if header.count(c) > 1})
     problems = [problem(f"missing column {c!r}", column=c) for c in missing]
     problems += [
         problem(f"unknown column (expected {', '.join(REQUEST_COLUMNS)})", column=c, value=c)
         for c in unknown
     ]
+    problems += [problem("the column is named twice", column=c, value=c) for c in twice]
     if problems:
         raise InvalidDataError(problems)
     tables = _shipped_tables()
+    constants = inference_constants()
     requests = []
-    for number, raw in enumerate(reader, start=2):
+    seen: dict[str, int] = {}
+    for raw in reader:
+        number = reader.line_num  # the file's line where the row ends (blank lines counted)
+        extra = [v for v in raw.get(None) or [] if v.strip()]  # type: ignore[call-overload]
+        if extra:
+            problems.append(
+                problem(f"{len(extra)} cell(s) more than the header names", number, "", extra[0])
+            )
+            continue
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         fields: dict[str, object] = {}
         for column in REQUEST_COLUMNS:
@@ -543,13 +640,20 @@ def read_requests(path: str | os.PathLike) -> list[LLMRequest]:
             problems.append(problem("no model named", number, "model", ""))
         if len(problems) and any(p.row == number for p in problems):
             continue
-        request = LLMRequest(**fields)
         try:
-            _resolve(request, tables)
+            request = llm_request(**fields)
+            model, _, provider, region = _resolve(request, tables, constants)
         except UnknownChoiceError as error:
             column = error.column or "model"
             problems.append(problem(str(error), number, column, row.get(column, "")))
             continue
+        service = service_id(request, provider, region, model.name, constants)
+        if service in seen:
+            problems.append(
+                problem(f"the same request as line {seen[service]} ({service})", number)
+            )
+            continue
+        seen[service] = number
         requests.append(request)
     if problems:
         raise InvalidDataError(problems)
@@ -674,7 +778,7 @@ def llm_graph(
     described: list[dict] = []
     per_1000 = 1000.0
     for request in requests:
-        model, gpu, provider, region = _resolve(request, t)
+        model, gpu, provider, region = _resolve(request, t, c)
         figures = [
             request_figures(
                 total,
@@ -684,10 +788,12 @@ def llm_graph(
                 c,
                 request.batch_size,
                 request.quantisation_bits,
+                model.tokens_per_s,
+                model.first_token_s,
             )
             for total, active in zip(model.total_b, model.active_b, strict=True)
         ]
-        service = service_id(request, provider, region)
+        service = service_id(request, provider, region, model.name, c)
         if any(n["id"] == service for n in draft.nodes):
             continue
         described.append(

@@ -85,6 +85,8 @@ DATA_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "active_params_b",
             "active_low_b",
             "active_high_b",
+            "tps",
+            "ttft_s",
         ),
     ),
     "llm_inference": (("parameter", "value", "unit", "source"), ("value",)),

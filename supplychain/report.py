@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.audit import audit, audited_nodes, top_gaps
+from supplychain.errors import IncomparableError
 from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, node_position, solve_chain, totals
 from supplychain.social import exposure, social_risks
@@ -276,8 +277,17 @@ def comparison_sections(
     difference`` (``node``, ``category``, ``through``, ``impact``, ``first`` (the first
     node's), ``difference``, ``share_of_difference``, ``unit``). One solve and one Monte
     Carlo run (keyed streams: the figures of ``uncertainty --node``).
+
+    Raises
+    ------
+    IncomparableError
+        If the nodes are not all per the same unit.
     """
     nodes = list(dict.fromkeys(nodes))
+    units = chain.nodes.set_index("id")["unit"].reindex(nodes)
+    if units.nunique(dropna=False) > 1:
+        listed = ", ".join(f"{node} per {unit}" for node, unit in units.items())
+        raise IncomparableError(f"the nodes must share one unit to be compared: {listed}")
     solution = solve_chain(chain)
     run = monte_carlo(chain, samples, seed, nodes)
     spread = uncertainty_summary(run, solution=solution)

@@ -121,13 +121,25 @@ def test_a_request_is_a_service_whose_total_is_the_formula():
     assert graph.requests["grid_kwh"].iloc[0] == pytest.approx(figures.it_kwh * 1.09)
 
 
+def test_a_measured_speed_sets_the_latency_instead_of_the_fit():
+    # 400 tokens at 79 tokens/s after 0.54 s: 5.6032 s; the server's share of it
+    figures = request_figures(18.0, 18.0, 400, 80, C, tokens_per_s=79.0, first_token_s=0.54)
+    assert figures.latency_s == pytest.approx(400 / 79 + 0.54, rel=1e-12)
+    assert figures.server_hours == pytest.approx((400 / 79 + 0.54) / 3600 / 8 / 64, rel=1e-12)
+    fitted = request_figures(18.0, 18.0, 400, 80, C)
+    assert fitted.latency_s == pytest.approx(400 * latency_per_token_s(18.0, 64, C), rel=1e-12)
+
+
 def test_a_range_of_parameters_is_a_range_of_amounts():
     graph = llm_graph([LLMRequest(model="gpt-4o-mini", output_tokens=400)])  # 8-28B
     edges = graph.tables["edges"]
     service = graph.requests["service"].iloc[0]
     energy = edges[(edges["target"] == service) & (edges["unit"] == "kWh")].iloc[0]
-    low = request_figures(8, 8, 400, 80, C).it_kwh * 1000
-    high = request_figures(28, 28, 400, 80, C).it_kwh * 1000
+    speed = find_model(read_table("llm_models"), "gpt-4o-mini")
+    assert (speed.tokens_per_s, speed.first_token_s) == (79.0, 0.54)  # EcoLogits 0.11.3
+    measured = {"tokens_per_s": 79.0, "first_token_s": 0.54}
+    low = request_figures(8, 8, 400, 80, C, **measured).it_kwh * 1000
+    high = request_figures(28, 28, 400, 80, C, **measured).it_kwh * 1000
     assert energy["amount"] == pytest.approx((low + high) / 2)
     assert energy["uncertainty"].startswith("range(min=")
     assert graph.requests["total_params_b"].iloc[0] == "8-28"
@@ -178,6 +190,16 @@ def test_the_command_gives_totals_mines_and_exposure_and_writes_a_graph(tmp_path
         (["llm", "gpt-4o-mini", "--tokens", "0"], 2, "'0' is not a positive whole number"),
         (["llm", "gpt-4o-mini", "--tokens", "4.5"], 2, "'4.5' is not a whole number"),
         (["llm", "gpt-4o-mini", "--tokens", "400", "--gpu", "b200"], 1, "unknown GPU 'b200'"),
+        (["llm", "gpt-4o-mini", "--tokens", "9" * 400], 1, "at most 10000000, not 999999999999"),
+        (["llm", "gpt-4o-mini", "--tokens", "4", "--bits", "9" * 30], 1, "at most 32"),
+        (["llm", "gpt-4o-mini", "--tokens", "4", "--training-queries", "9" * 30], 1, "at most"),
+        (["llm", "gpt-4o-mini", "--tokens", "4", "--batch", "513"], 1, "at most 512"),
+        (["llm", "gpt-4o-mini", "--tokens", "\uff15"], 2, "is not a whole number"),
+        (["llm", "gpt-4o-mini", "--tokens", "1_000"], 2, "is not a whole number"),
+        (["llm", "", "--tokens", "4"], 1, "model: none given"),
+        (["llm", "gpt-4o-mini", "--tokens", "4", "--region", "usa"], 1, "did you mean 'USA'"),
+        (["llm", "--requests", "r.csv", "--gpu", "a100-80gb"], 2, "give gpu there"),
+        (["llm", "gpt-4o-mini", "--tokens", "4", "-o", ""], 1, "the name given is empty"),
     ],
 )
 def test_the_command_refuses_bad_input_in_one_line(argv, code, message, capsys):
@@ -192,55 +214,104 @@ def test_the_command_refuses_bad_input_in_one_line(argv, code, message, capsys):
 @pytest.mark.parametrize(
     ("model", "provider", "tokens"),
     [
-        ("c4ai-aya-expanse-8b", "cohere", 1000),  # dense, published parameters
+        ("c4ai-aya-expanse-32b", "cohere", 1000),  # dense, published parameters
+        ("command-a-03-2025", "cohere", 400),  # a measured speed (51.5 tokens/s)
         ("open-mixtral-8x7b", "mistralai", 400),  # mixture of experts, Sweden
         ("meta-llama/Meta-Llama-3.1-70B-Instruct", "huggingface_hub", 400),  # 4 GPUs, PUE range
         ("gpt-4o-mini", "openai", 400),  # parameters a range
     ],
 )
 def test_our_request_agrees_with_ecologits_itself(model, provider, tokens):
-    """The same inputs through EcoLogits 0.11.3 (pinned in the test extra): GWP, primary
-    energy, water and ADPe per request agree to 1e-9. Where EcoLogits gives a range (a
-    parameter range, or a PUE range), ours is its midpoint: everything is linear in the one
-    quantity that varies."""
-    llm = pytest.importorskip("ecologits.impacts.llm")
-    found = find_model(read_table("llm_models"), model)
+    """A request through EcoLogits 0.11.3 (pinned in the test extra) and through ours: GWP,
+    primary energy, water and ADPe per request agree to 1e-9. Where EcoLogits gives a range
+    (a parameter range, or a PUE range), ours is its midpoint: everything is linear in the
+    one quantity that varies."""
+    theirs = _ecologits(model, provider, None, tokens)
+    graph = llm_graph([LLMRequest(model=model, output_tokens=tokens, provider=provider)])
+    chain = from_tables("llm", **graph.tables)
+    ours = totals(chain, node=graph.requests["service"].iloc[0]).set_index("category")["value"]
+    assert ours["gwp"] / 1000 == pytest.approx(_middle(theirs.gwp), rel=1e-9)
+    assert ours["energy"] / 1000 == pytest.approx(_middle(theirs.pe), rel=1e-9)
+    assert ours["water"] * 1000 / 1000 == pytest.approx(_middle(theirs.wcf), rel=1e-9)  # m3 -> L
+    assert ours["adp"] / 1000 == pytest.approx(_middle(theirs.adpe), rel=1e-9)
+
+
+# models of the shipped graph that EcoLogits 0.11.3 no longer lists: compared on our inputs
+NOT_IN_ECOLOGITS = {"open-mixtral-8x7b", "claude-3-5-haiku-20241022"}
+
+
+def _middle(value):
+    value = getattr(value, "value", value)
+    return (value.min + value.max) / 2 if hasattr(value, "min") else value
+
+
+def _ecologits(model: str, provider: str, region: str | None, tokens: int):
+    """EcoLogits 0.11.3's impacts of one request: through its own entry point
+    (``llm_impacts``: its model repository, speeds, data centres and grids) where it lists
+    the model, else its equations on our tables' inputs (the two models it dropped)."""
+    pytest.importorskip("ecologits")
+    from ecologits.impacts import llm
+    from ecologits.model_repository import models
+    from ecologits.tracers.utils import llm_impacts
+    from ecologits.utils.range_value import RangeValue
+
+    name = model.split("/", 1)[1] if model.startswith(f"{provider}/") else model
+    if models.find_model(provider, name) is not None:
+        assert name not in NOT_IN_ECOLOGITS
+        found = llm_impacts(provider, name, tokens, math.inf, region)
+        assert not found.errors, found.errors
+        return found
+    assert name in NOT_IN_ECOLOGITS
+
+    def ranged(low, high):
+        return low if low == high else RangeValue(min=low, max=high)
+
+    ours = find_model(read_table("llm_models"), model)
     centre = read_table("datacentres").set_index(["provider", "quantity"])
-    pue_low, pue_high = centre.loc[(provider, "pue"), ["low", "high"]]
-    wue_low, wue_high = centre.loc[(provider, "wue"), ["low", "high"]]
-    zone = centre.loc[(provider, "pue"), "location"]
+    zone = region or centre.loc[(provider, "pue"), "location"]
     grid = read_table("electricity")
     mix = grid[(grid["zone"] == zone) & (grid["source"] == "ecologits-electricity-mixes")]
     mix = mix.set_index("quantity")["value"]
-
-    def ranged(low, high):
-        from ecologits.utils.range_value import RangeValue
-
-        return low if low == high else RangeValue(min=low, max=high)
-
-    theirs = llm.compute_llm_impacts(
-        model_active_parameter_count=ranged(*found.active_b),
-        model_total_parameter_count=ranged(*found.total_b),
+    return llm.compute_llm_impacts(
+        model_active_parameter_count=ranged(*ours.active_b),
+        model_total_parameter_count=ranged(*ours.total_b),
         output_token_count=tokens,
         if_electricity_mix_adpe=mix["adp"],
         if_electricity_mix_pe=mix["energy"],
         if_electricity_mix_gwp=mix["gwp"],
         if_electricity_mix_wue=mix["water"],
-        datacenter_pue=ranged(pue_low, pue_high),
-        datacenter_wue=ranged(wue_low, wue_high),
+        datacenter_pue=ranged(*centre.loc[(provider, "pue"), ["low", "high"]]),
+        datacenter_wue=ranged(*centre.loc[(provider, "wue"), ["low", "high"]]),
     )
-    graph = llm_graph([LLMRequest(model=model, output_tokens=tokens, provider=provider)])
-    chain = from_tables("llm", **graph.tables)
-    ours = totals(chain, node=graph.requests["service"].iloc[0]).set_index("category")["value"]
 
-    def middle(value):
-        value = getattr(value, "value", value)
-        return (value.min + value.max) / 2 if hasattr(value, "min") else value
 
-    assert ours["gwp"] / 1000 == pytest.approx(middle(theirs.gwp), rel=1e-9)
-    assert ours["energy"] / 1000 == pytest.approx(middle(theirs.pe), rel=1e-9)
-    assert ours["water"] * 1000 / 1000 == pytest.approx(middle(theirs.wcf), rel=1e-9)  # m3 -> L
-    assert ours["adp"] / 1000 == pytest.approx(middle(theirs.adpe), rel=1e-9)
+def test_the_tables_hold_ecologits_0_11_3_figures():
+    """Every row of llm_models.csv and electricity.csv that cites EcoLogits 0.11.3 holds the
+    package's figure (parameters, speeds, grid factors)."""
+    pytest.importorskip("ecologits")
+    from ecologits.electricity_mix_repository import electricity_mixes
+    from ecologits.model_repository import models
+
+    table = read_table("llm_models")
+    mine = table[table["source"] == "ecologits-0.11.3-models"]
+    assert len(mine) == 342
+    for row in mine.itertuples():
+        theirs = models.find_model(row.provider, row.model)
+        found = find_model(table, row.model, row.provider)
+        parameters = theirs.architecture.parameters
+        total = getattr(parameters, "total", parameters)
+        active = getattr(parameters, "active", parameters)
+        for value, bounds in ((total, found.total_b), (active, found.active_b)):
+            low, high = (value.min, value.max) if hasattr(value, "min") else (value, value)
+            assert bounds == (low, high), row.model
+        speed = theirs.deployment.tps if theirs.deployment else None
+        assert found.tokens_per_s == speed, row.model
+    grid = read_table("electricity")
+    grid = grid[grid["source"] == "ecologits-electricity-mixes"]
+    key = {"gwp": "gwp", "energy": "pe", "water": "wue", "adp": "adpe"}
+    for row in grid.itertuples():
+        mix = electricity_mixes.find_electricity_mix(zone=row.zone)
+        assert row.value == getattr(mix, key[row.quantity]), (row.zone, row.quantity)
 
 
 # ------------------------------------------------------------------------- a file of requests
@@ -306,37 +377,66 @@ def test_a_requests_file_with_wrong_columns_is_refused(tmp_path, capsys, text, m
     assert message in capsys.readouterr().err
 
 
+def test_requests_differing_only_in_batch_or_bits_are_two_services(tmp_path, capsys):
+    path = tmp_path / "requests.csv"
+    path.write_text(
+        "model,output_tokens,batch_size,quantisation_bits\n"
+        "gpt-4o-mini,400,,\n"
+        "gpt-4o-mini,400,1,\n"
+        "gpt-4o-mini,400,,4\n"
+        "gpt-4o-mini,400,64,16\n"  # the defaults, written out: the first request again
+    )
+    assert main(["llm", "--requests", str(path)]) == 1
+    assert "row 5: the same request as line 2" in capsys.readouterr().err
+    path.write_text(path.read_text().rsplit("gpt-4o-mini,400,64,16", 1)[0])
+    assert main(["llm", "--requests", str(path), "--format", "json", "--samples", "20"]) == 0
+    services = [r["service"] for r in __import__("json").loads(capsys.readouterr().out)["request"]]
+    assert services == [
+        "llm-gpt-4o-mini-400-tokens-h100-80gb-openai-usa",
+        "llm-gpt-4o-mini-400-tokens-h100-80gb-openai-usa-batch-1",
+        "llm-gpt-4o-mini-400-tokens-h100-80gb-openai-usa-4-bit",
+    ]
+
+
+def test_a_requests_file_is_read_as_written(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    # blank lines: the row is named by its line in the file
+    path.write_text("model,output_tokens\n\n\ngpt-4o-mini,400\ngpt-4o-mni,400\n")
+    assert main(["llm", "--requests", str(path)]) == 1
+    assert "r.csv, row 5, column model" in capsys.readouterr().err
+    path.write_text("model,output_tokens,model\ngpt-4o-mini,400,x\n")
+    assert main(["llm", "--requests", str(path)]) == 1
+    assert "column model, value 'model': the column is named twice" in capsys.readouterr().err
+    path.write_text("model,output_tokens\ngpt-4o-mini,400,extra,more\n")
+    assert main(["llm", "--requests", str(path)]) == 1
+    assert "row 2, value 'extra': 2 cell(s) more than the header names" in capsys.readouterr().err
+    assert main(["llm", "--requests", str(tmp_path)]) == 1
+    assert f"{tmp_path}: not a regular file but a folder" in capsys.readouterr().err
+
+
+def test_llm_never_writes_among_the_shipped_graphs(capsys):
+    from supplychain.shipped import shipped_graphs_folder
+
+    shipped = shipped_graphs_folder()
+    before = sorted(p.name for p in shipped.iterdir())
+    for target in (shipped / "llm-inference", shipped / "mine"):
+        argv = ["llm", "gpt-4o-mini", "--tokens", "4", "-o", str(target), "--overwrite"]
+        assert main(argv) == 1
+        assert "inside the shipped graphs" in capsys.readouterr().err
+    assert main(["mix", "cobalt", "-o", str(shipped / "mine")]) == 1
+    assert sorted(p.name for p in shipped.iterdir()) == before
+
+
+def test_compare_refuses_nodes_of_different_units(capsys):
+    assert main(["compare", "llm-inference", H100, "electricity-usa", "--samples", "20"]) == 1
+    err = capsys.readouterr().err
+    assert "must share one unit" in err and "electricity-usa per kWh" in err
+
+
 def test_a_model_or_a_file_but_not_both(capsys):
     assert main(["llm", "gpt-4o-mini"]) == 2
     assert main(["llm", "gpt-4o-mini", "--tokens", "4", "--requests", "x.csv"]) == 2
     assert "name a MODEL with --tokens N, or a --requests FILE" in capsys.readouterr().err
-
-
-def _ecologits_gwp(model: str, provider: str, region: str, tokens: int) -> float:
-    """EcoLogits 0.11.3's GWP of one request (midpoint of a range), on our tables' inputs."""
-    llm = pytest.importorskip("ecologits.impacts.llm")
-    from ecologits.utils.range_value import RangeValue
-
-    def ranged(low, high):
-        return low if low == high else RangeValue(min=low, max=high)
-
-    found = find_model(read_table("llm_models"), model)
-    centre = read_table("datacentres").set_index(["provider", "quantity"])
-    grid = read_table("electricity")
-    mix = grid[(grid["zone"] == region) & (grid["source"] == "ecologits-electricity-mixes")]
-    mix = mix.set_index("quantity")["value"]
-    gwp = llm.compute_llm_impacts(
-        model_active_parameter_count=ranged(*found.active_b),
-        model_total_parameter_count=ranged(*found.total_b),
-        output_token_count=tokens,
-        if_electricity_mix_adpe=mix["adp"],
-        if_electricity_mix_pe=mix["energy"],
-        if_electricity_mix_gwp=mix["gwp"],
-        if_electricity_mix_wue=mix["water"],
-        datacenter_pue=ranged(*centre.loc[(provider, "pue"), ["low", "high"]]),
-        datacenter_wue=ranged(*centre.loc[(provider, "wue"), ["low", "high"]]),
-    ).gwp.value
-    return (gwp.min + gwp.max) / 2 if hasattr(gwp, "min") else gwp
 
 
 # what graphs/llm-inference/README.md says of each kind of request, ours / EcoLogits
@@ -361,8 +461,8 @@ def test_the_shipped_graph_stands_against_ecologits_as_its_readme_says():
     for row in graph.requests.itertuples():
         if row.training:  # EcoLogits has no training; the README gives our share of it
             continue
-        theirs = _ecologits_gwp(row.model, row.provider, row.region, row.output_tokens)
-        ratio = ours[row.service] / 1000 / theirs
+        theirs = _ecologits(row.model, row.provider, row.region, row.output_tokens)
+        ratio = ours[row.service] / 1000 / _middle(theirs.gwp)
         expected = SHIPPED_RATIOS.get(row.gpu, SHIPPED_RATIOS.get(row.provider, 1.0))
         assert ratio == pytest.approx(expected, abs=5e-4 if expected != 1.0 else 1e-9), row.service
         if expected != 1.0:
