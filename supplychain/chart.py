@@ -27,7 +27,7 @@ __all__ = ["CHART_FORMATS", "bar_chart_figure", "chart_bytes"]
 CHART_FORMATS = ("svg", "png", "pdf")
 """The formats a chart is written in, named by the file's suffix."""
 
-_MAX_LABEL = 100  # characters; a longer label is shortened in the middle
+_MAX_LABEL = 120  # characters; a longer label is shortened in the middle
 _BAR = "#2ca02c"
 _DPI = 200  # dots per inch of a PNG: sharp enough to print at the figure's size
 _STYLE = {
@@ -43,8 +43,8 @@ def _label(text: str) -> str:
     """``text`` with control characters made visible and shortened in the middle to
     :data:`_MAX_LABEL` characters if longer.
 
-    >>> _label("a" * 60 + "b" * 60)
-    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'
+    >>> len(_label("a" * 70 + "b" * 70)), _label("a" * 70 + "b" * 70)[55:65]
+    (120, 'aaa…bbbbbb')
     >>> _label("red\\x1b[31m")
     'red�[31m'
     """
@@ -81,7 +81,7 @@ def bar_chart_figure(rows: pd.DataFrame, category: str):
         raise ValueError(f"the bars must share one unit, not {listed}")
     labels = [_label(str(node)) for node in rows["node"]]
     with rc_context(_STYLE):
-        width = min(3.0 + 0.062 * max(map(len, labels)), 11.0) + 5.0
+        width = min(3.0 + 0.062 * max(map(len, labels)), 12.0) + 5.0
         figure = Figure(figsize=(width, 1.1 + 0.26 * len(rows)), layout="constrained")
         axes = figure.add_subplot()
         place = range(len(rows))

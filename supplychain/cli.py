@@ -527,6 +527,8 @@ def _write_chart(rows, category: str, chart: str, graph: str, none_left: str) ->
     from supplychain.io import resolve_graph_path
 
     target = Path(chart)
+    if target.is_file():
+        raise SupplyChainError(f"{chart} exists; name another file (a chart never replaces one)")
     check_target(target, False, (resolve_graph_path(graph),))
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in CHART_FORMATS:
