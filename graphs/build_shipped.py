@@ -271,10 +271,13 @@ def magnet(draft: GraphDraft, contents: pd.DataFrame) -> None:
         source="mc-courage-ndfeb-composition",
         note="Rare-earth content of sintered NdFeB magnets.",
     )
+    # the vendor's "Nd" share is Nd and Pr together (PrNd); the praseodymium row splits it
+    # and is not added again
     rows = [
         one_row(contents, product="ndfeb-magnet-per-kg", material=m)
-        for m in ("neodymium", "praseodymium", "dysprosium")
+        for m in ("neodymium", "dysprosium")
     ]
+    split = one_row(contents, product="ndfeb-magnet-per-kg", material="praseodymium")
     to_kg = conversion_factor("kg", "g")
     grams = {r["material"]: float(r["grams_per_unit"]) for r in rows}
     draft.edge(
@@ -285,10 +288,11 @@ def magnet(draft: GraphDraft, contents: pd.DataFrame) -> None:
         uncertainty=span(sum(r["low"] for r in rows) / to_kg, sum(r["high"] for r in rows) / to_kg),
         transparency="estimated",
         source_ref="mc-courage-ndfeb-composition;mc-reegain-hdd-ndfeb",
-        note="data/material_content.csv ndfeb-magnet-per-kg: neodymium "
+        note="data/material_content.csv ndfeb-magnet-per-kg: "
         + ", ".join(f"{m} {g:g}" for m, g in grams.items())
-        + " g/kg, summed as rare earths (the production table has rare earths only as a"
-        " whole, in oxide equivalent).",
+        + f" g/kg (neodymium with its praseodymium, {float(split['grams_per_unit']):g} g of"
+        " it), summed as rare earths (the production table has rare earths only as a whole,"
+        " in oxide equivalent).",
     )
 
 
@@ -322,6 +326,101 @@ def ai_inference() -> dict[str, pd.DataFrame]:
 # ------------------------------------------------------------------------- smart-speaker
 
 
+def cloud_side(draft: GraphDraft, energy: pd.Series, power: str, node: str, answer: str) -> str:
+    """The cloud side of a voice query answered by ``answer``: electricity at the servers,
+    the midpoint of the ``voice_assistant.csv`` row's range (so the total lies inside its
+    own P5-P95), per 1,000 queries."""
+    draft.node(
+        node,
+        "service",
+        "1000 queries",
+        f"Cloud side of a voice query, {answer}: speech recognition and the answer",
+        transparency="estimated",
+        note="No provider discloses the energy of a voice request.",
+    )
+    # Wh a query is kWh per 1,000 queries: convert the table's unit, never assume it
+    per_1000 = 1000 * conversion_factor(energy["unit"].removesuffix("/query"), "kWh")
+    low, high = float(energy["low"]) * per_1000, float(energy["high"]) * per_1000
+    draft.edge(
+        power,
+        node,
+        (low + high) / 2,
+        unit="kWh",
+        uncertainty=span(low, high),
+        transparency="estimated",
+        source_ref=citation(energy["source"]),
+        note=f"data/voice_assistant.csv {energy['item']}: {energy['low']:g}-{energy['high']:g}"
+        f" Wh a query, its midpoint here (the row's figure is {energy['value']:g}); servers'"
+        " embodied share not included.",
+    )
+    return node
+
+
+def voice_service(
+    draft: GraphDraft,
+    service: str,
+    answer: str,
+    device: str,
+    home: str,
+    cloud: str,
+    per_day: pd.Series,
+    yearly: pd.Series,
+    lifetime: pd.Series,
+) -> None:
+    """1,000 spoken queries answered by ``answer``: a share of the ``device`` over its life,
+    its electricity at ``home`` (mostly standby) and the ``cloud`` side."""
+    years = float(lifetime["value"])
+    life_days = years * conversion_factor(lifetime["unit"], "day")
+    queries_over_life = float(per_day["value"]) * life_days
+    fewest = float(per_day["low"]) * life_days
+    draft.node(
+        service,
+        "service",
+        "1000 queries",
+        f"Voice assistant, {answer}: 1,000 spoken queries on a smart speaker",
+        country="USA",
+        transparency="estimated",
+        source=citation(per_day["source"]),
+        note="Gives the whole device and its standby power to queries: an upper bound, since"
+        " speakers also play music.",
+    )
+    draft.edge(
+        device,
+        service,
+        1000 / queries_over_life,
+        unit="item",
+        uncertainty=span(1000 / queries_over_life, 1000 / fewest),
+        transparency="estimated",
+        source_ref=citation(per_day["source"]) + ";" + citation(lifetime["source"]),
+        note=f"1000 / ({per_day['value']:g} queries a day x {life_days:g} days ({years:g}"
+        f" years of 365 days)); range down to {per_day['low']:g} queries a day"
+        " (data/voice_assistant.csv).",
+    )
+    kwh_per_day = float(yearly["value"]) * rate_factor(yearly["unit"], "kWh", "day")
+    draft.edge(
+        home,
+        service,
+        1000 * kwh_per_day / float(per_day["value"]),
+        unit="kWh",
+        uncertainty=span(
+            1000 * kwh_per_day / float(per_day["value"]),
+            1000 * kwh_per_day / float(per_day["low"]),
+        ),
+        transparency="estimated",
+        source_ref=citation(yearly["source"]) + ";" + citation(per_day["source"]),
+        note=f"The device's {yearly['value']:g} kWh a year shared over {per_day['value']:g}"
+        " queries a day (mostly standby power).",
+    )
+    draft.edge(
+        cloud,
+        service,
+        1.0,
+        unit="1000 queries",
+        transparency="missing",
+        note="Modelling assumption, no source: every spoken query is processed in the cloud.",
+    )
+
+
 def smart_speaker() -> dict[str, pd.DataFrame]:
     """The tables of the ``smart-speaker`` graph."""
     voice, contents = read_table("voice_assistant"), read_table("material_content")
@@ -344,8 +443,6 @@ def smart_speaker() -> dict[str, pd.DataFrame]:
     total = figure("nest-mini-2nd-gen", "gwp_total")
     use = figure("nest-mini-2nd-gen", "gwp_use_ratio")
     lifetime = figure("nest-mini-2nd-gen", "lifetime")
-    years = float(lifetime["value"])
-    life_days = years * conversion_factor(lifetime["unit"], "day")
     yearly = figure("nest-mini-2nd-gen", "yearly_electricity")
     per_day = figure("smart-speaker-usage", "queries_per_day")
     device = draft.node(
@@ -397,78 +494,13 @@ def smart_speaker() -> dict[str, pd.DataFrame]:
         "Placeholder: the speaker driver's magnet mass was not found (and it may be"
         " ferrite, not NdFeB); 5 g stands in, between 0.5 and 20 g.",
     )
-    queries_over_life = float(per_day["value"]) * life_days
-    fewest = float(per_day["low"]) * life_days
-    service = draft.node(
-        "voice-assistant",
-        "service",
-        "1000 queries",
-        "Voice assistant: 1,000 spoken queries on a smart speaker",
-        country="USA",
-        transparency="estimated",
-        source=citation(per_day["source"]),
-        note="Gives the whole device and its standby power to queries: an upper bound, since"
-        " speakers also play music.",
-    )
-    draft.edge(
-        device,
-        service,
-        1000 / queries_over_life,
-        unit="item",
-        uncertainty=span(1000 / queries_over_life, 1000 / fewest),
-        transparency="estimated",
-        source_ref=citation(per_day["source"]) + ";" + citation(total["source"]),
-        note=f"1000 / ({per_day['value']:g} queries a day x {life_days:g} days ({years:g}"
-        f" years of 365 days)); range down to {per_day['low']:g} queries a day"
-        " (data/voice_assistant.csv).",
-    )
-    kwh_per_day = float(yearly["value"]) * rate_factor(yearly["unit"], "kWh", "day")
-    draft.edge(
-        home,
-        service,
-        1000 * kwh_per_day / float(per_day["value"]),
-        unit="kWh",
-        uncertainty=span(
-            1000 * kwh_per_day / float(per_day["value"]),
-            1000 * kwh_per_day / float(per_day["low"]),
-        ),
-        transparency="estimated",
-        source_ref=citation(yearly["source"]) + ";" + citation(per_day["source"]),
-        note=f"The device's {yearly['value']:g} kWh a year shared over {per_day['value']:g}"
-        " queries a day (mostly standby power).",
-    )
-    cloud = draft.node(
-        "voice-assistant-cloud",
-        "service",
-        "1000 queries",
-        "Cloud side of a voice query: speech recognition and understanding",
-        transparency="estimated",
-        note="No provider discloses the energy of a voice request.",
-    )
-    classic = figure("voice-query-cloud-classic", "energy")
-    llm = figure("voice-query-cloud-llm", "energy")
-    # Wh a query is kWh per 1,000 queries: convert the table's unit, never assume it
-    per_1000 = 1000 * conversion_factor(classic["unit"].removesuffix("/query"), "kWh")
-    draft.edge(
-        cloud_power,
-        cloud,
-        float(classic["value"]) * per_1000,
-        unit="kWh",
-        uncertainty=span(float(classic["low"]) * per_1000, float(llm["value"]) * per_1000),
-        transparency="estimated",
-        source_ref=citation(classic["source"]),
-        note=f"data/voice_assistant.csv voice-query-cloud-classic: {classic['value']:g} Wh a"
-        f" query (speech recognition + classification proxies); the range runs to the"
-        f" LLM-based scenario, {llm['value']:g} Wh. Servers' embodied share not included.",
-    )
-    draft.edge(
-        cloud,
-        service,
-        1.0,
-        unit="1000 queries",
-        transparency="missing",
-        note="Modelling assumption, no source: every spoken query is processed in the cloud.",
-    )
+    scenarios = {  # service -> (its cloud side, the voice_assistant.csv row, what answers)
+        "voice-assistant": ("voice-query-cloud-classic", "a classic assistant"),
+        "voice-assistant-llm": ("voice-query-cloud-llm", "an LLM answer"),
+    }
+    for service, (item, answer) in scenarios.items():
+        cloud = cloud_side(draft, figure(item, "energy"), cloud_power, f"{service}-cloud", answer)
+        voice_service(draft, service, answer, device, home, cloud, per_day, yearly, lifetime)
     subtract_materials(draft, read_table("metal_impacts"), PROXIES)
     return with_mines(draft, [*BOARD_METALS, "tantalum", "rare-earths"], PROXIES)
 

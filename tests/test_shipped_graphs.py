@@ -52,6 +52,7 @@ from supplychain.reference import read_table  # noqa: E402
 from supplychain.shipped import DEFAULT_GRAPH  # noqa: E402
 from supplychain.social import evidence, exposure, risk_levels  # noqa: E402
 from supplychain.trace import requirements_by_country  # noqa: E402
+from supplychain.uncertainty import monte_carlo, uncertainty_summary  # noqa: E402
 
 
 def _builder():
@@ -190,4 +191,29 @@ def test_smart_speaker_service_rests_mostly_on_the_device():
     chain = load("smart-speaker")
     gwp = totals(chain, category="gwp").set_index("node")["value"]
     assert gwp["voice-assistant-cloud"] < 0.01 * gwp["voice-assistant"]
+    # an LLM answer is its own service, not the top of one range: 0.133-0.273 Wh a query
+    # against 0.004-0.0053 for a classic assistant, each at its midpoint
+    ratio = gwp["voice-assistant-llm-cloud"] / gwp["voice-assistant-cloud"]
+    assert ratio == pytest.approx((0.133 + 0.273) / (0.004 + 0.0053), rel=1e-9)
+    assert gwp["voice-assistant-llm"] > gwp["voice-assistant"]
     assert isinstance(chain.nodes, pd.DataFrame)
+
+
+@pytest.mark.parametrize("name", shipped_graph_names())
+def test_every_headline_total_lies_inside_its_own_p5_p95(name):
+    """A total the report heads with is never outside the range its own Monte Carlo gives
+    (as the speaker's cloud query was, pinned to the low end of one range)."""
+    chain = load(name)
+    heads = chain.nodes.loc[chain.nodes["kind"].isin(["service", "device"]), "id"].tolist()
+    found = uncertainty_summary(monte_carlo(chain, 1000, 0, heads))
+    found = found[found["node"].isin(heads)]
+    outside = found[(found["value"] < found["p5"]) | (found["value"] > found["p95"])]
+    assert outside.empty, outside[["node", "category", "value", "p5", "p95"]]
+
+
+def test_the_magnet_counts_praseodymium_once():
+    """The vendors' 307.5 g/kg of 'Nd' is neodymium and praseodymium together: with 9 g of
+    dysprosium, 316.5 g of rare earths per kg of magnet (not 359.5 with the Pr again)."""
+    for name in ("ai-inference", "smart-speaker"):
+        edges = load(name).edges.set_index(["source", "target"])
+        assert edges.loc[("rare-earths", "ndfeb-magnet"), "amount"] == pytest.approx(0.3165)
