@@ -34,6 +34,7 @@ from supplychain.builders import (
     GraphDraft,
     add_parts,
     amortised_hour,
+    bounded_estimate,
     citation,
     datacentre_electricity,
     grid_electricity,
@@ -188,6 +189,9 @@ def inference_materials(draft: GraphDraft) -> list[str]:
     material_content(draft, contents, "gpu-a100", "copper", "gpu-a100-sxm4-80gb", via_press)
     material_content(draft, contents, "gpu-a100", "gold", "gpu-a100-sxm4-80gb", via_press)
     for material in ("tantalum", "tin", "tungsten", "cobalt"):
+        if material == "tin":  # bounded by what the study's abstract says
+            bounded_estimate(draft, contents, "gpu-a100", "tin", "gpu-a100-sxm4-80gb")
+            continue
         gram_placeholder(
             draft,
             material,

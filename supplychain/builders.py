@@ -51,6 +51,7 @@ __all__ = [
     "GraphDraft",
     "add_parts",
     "amortised_hour",
+    "bounded_estimate",
     "citation",
     "datacentre_electricity",
     "grid_electricity",
@@ -396,6 +397,52 @@ def placeholder(
         uncertainty=span(low, high),
         transparency="missing",
         note=why,
+    )
+
+
+def bounded_estimate(
+    draft: GraphDraft,
+    table: pd.DataFrame,
+    product: str,
+    material: str,
+    target: str,
+) -> None:
+    """An edge ``material -> target``, kg, where ``data/material_content.csv`` has no
+    figure for ``product`` and ``material`` but bounds (``low``, ``high``, grams, drawn
+    from what a source says): their midpoint stands in (so a total lies inside its own
+    P5-P95), marked as the row is (``estimated``).
+
+    Raises
+    ------
+    ReferenceRowError
+        If the row has a figure (use :func:`material_content`) or no bounds.
+
+    >>> table = pd.DataFrame({"product": ["gpu"], "material": ["tin"], "grams_per_unit": [None],
+    ...     "low": [6.0], "high": [74.0], "unit": ["item"], "transparency": ["estimated"],
+    ...     "source": ["paper"], "note": ["bounds only"]})
+    >>> draft = GraphDraft()
+    >>> bounded_estimate(draft, table, "gpu", "tin", "card")
+    >>> draft.edges[0]["amount"], draft.edges[0]["transparency"]
+    (0.04, 'estimated')
+    """
+    found = one_row(table, "material_content.csv", product=product, material=material)
+    if _finite(found["grams_per_unit"]) or not _finite(found["low"], found["high"]):
+        raise ReferenceRowError(
+            f"material_content.csv {product}/{material}: a bounded estimate needs low and"
+            " high and no figure"
+        )
+    to_kg = conversion_factor("kg", "g")
+    low, high = float(found["low"]) / to_kg, float(found["high"]) / to_kg
+    draft.edge(
+        material,
+        target,
+        (low + high) / 2,
+        unit="kg",
+        uncertainty=span(low, high),
+        transparency=found["transparency"],
+        source_ref=citation(found["source"]),
+        note=f"data/material_content.csv {product}/{material}: no figure, the midpoint of"
+        f" {found['low']:g}-{found['high']:g} g. {found['note']}",
     )
 
 

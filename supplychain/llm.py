@@ -39,6 +39,7 @@ from supplychain.builders import (
     GraphDraft,
     add_parts,
     amortised_hour,
+    bounded_estimate,
     datacentre_electricity,
     grid_electricity,
     hardware_impacts,
@@ -80,7 +81,11 @@ GPU_METAL_PROXY = "gpu-a100"
 """The product of ``material_content.csv`` whose metals stand in for every GPU's."""
 
 GPU_PLACEHOLDER_METALS = ("tantalum", "tin", "tungsten", "cobalt")
-"""Metals in a GPU with no figure: 1 g placeholders each (0.01-10 g), marked missing."""
+"""Metals in a GPU with no figure: the midpoint of the bounds ``material_content.csv``
+gives (tin, estimated), else 1 g (0.01-10 g, missing)."""
+
+GPU_BOUNDED_METALS = ("tin",)
+"""Those of :data:`GPU_PLACEHOLDER_METALS` with bounds in ``material_content.csv``."""
 
 PROXIES = {"rare-earths": "neodymium"}
 
@@ -691,6 +696,9 @@ def _server(draft: GraphDraft, gpu: pd.Series, t: _Tables, c: InferenceConstants
     for metal in ("copper", "gold"):
         material_content(draft, t.contents, GPU_METAL_PROXY, metal, card, how)
     for metal in GPU_PLACEHOLDER_METALS:
+        if metal in GPU_BOUNDED_METALS:
+            bounded_estimate(draft, t.contents, GPU_METAL_PROXY, metal, card)
+            continue
         placeholder(
             draft,
             metal,

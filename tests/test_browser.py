@@ -193,7 +193,10 @@ def test_a_focused_page_shows_its_note(pages, visit):
     assert "nodes are hidden: below 0.1% of the total of image-generation" in seen.page.inner_text(
         "#note"
     )
-    assert seen.page.evaluate("window.supplychain.nodes.length") < 60
+    # most of the 147 nodes are cut off (the rest carry 0.1% of the impact or mined mass)
+    assert (
+        seen.page.evaluate("window.supplychain.nodes.length") < len(load("ai-inference").nodes) / 2
+    )
     assert seen.errors == [] and seen.requests == []
 
 

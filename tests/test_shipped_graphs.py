@@ -217,3 +217,17 @@ def test_the_magnet_counts_praseodymium_once():
     for name in ("ai-inference", "smart-speaker"):
         edges = load(name).edges.set_index(["source", "target"])
         assert edges.loc[("rare-earths", "ndfeb-magnet"), "amount"] == pytest.approx(0.3165)
+
+
+@pytest.mark.parametrize(
+    ("name", "gpu"),
+    [("ai-inference", "gpu-a100-sxm4-80gb"), ("llm-inference", "gpu-h100-80gb")],
+)
+def test_the_gpus_tin_follows_what_the_a100_study_says(name, gpu):
+    """Tin is among the five elements that dominate an A100 by mass (Falk et al.): not the
+    1 g placeholder it was, but 6-74 g (iron's 6.2 % of 1.2 kg at most), at the midpoint."""
+    edges = load(name).edges.set_index(["source", "target"])
+    tin = edges.loc[("tin", gpu)]
+    assert tin["amount"] == pytest.approx(0.040)
+    assert tin["uncertainty"] == "range(min=0.006, max=0.074)"
+    assert tin["transparency"] == "estimated"
