@@ -43,6 +43,7 @@ import pandas as pd
 
 from supplychain.build import LEVELS
 from supplychain.citations import cited_ids, cites_anything, per_citation
+from supplychain.mixes import conflict_scope
 from supplychain.model import SupplyChain
 from supplychain.propagate import (
     Solution,
@@ -78,6 +79,8 @@ CHECKS = {
     "mix-not-one": "a sourcing mix whose shares do not add up to 1",
     "old-figure": "a figure whose source is older than the year asked",
     "converted-unit": "a figure given in another unit than the one it counts in",
+    "conflict-scope": "a mine or smelter in a country the US conflict minerals rule covers,"
+    " supplying a metal it covers, with no conflict level",
 }
 """The completeness checks of the data, by code."""
 
@@ -403,6 +406,10 @@ def _checks(chain: SupplyChain, category: str | None, older_than: int | None) ->
         )
         details = ["given in " + unit for unit in frame["unit"].to_numpy()[changed]]
         found.append(_found("converted-unit", table, changed, names[table][changed], details))
+    unflagged = conflict_scope(nodes, edges, chain.social)
+    rows = np.flatnonzero(nodes["id"].isin(unflagged["node"]).to_numpy())
+    details = [f"in scope: {note.split(':')[0]}" for note in unflagged["note"]]
+    found.append(_found("conflict-scope", "nodes", rows, nodes["id"].to_numpy()[rows], details))
     frame = (
         pd.concat([f for f in found if len(f)], ignore_index=True)
         if any(map(len, found))

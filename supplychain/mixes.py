@@ -42,6 +42,7 @@ __all__ = [
     "mine_layer",
     "mine_node_id",
     "cited_sources",
+    "conflict_scope",
     "DEFAULT_YEAR",
 ]
 
@@ -340,30 +341,93 @@ def _labour_rows(
     return rows
 
 
-def _conflict_rows(material: str, shares: pd.DataFrame, conflict: pd.DataFrame) -> list[dict]:
-    """Social rows: the ``conflict`` level of the country mines that the US rule covers.
+def conflict_scope(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    social: pd.DataFrame | None = None,
+    conflict: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Social rows of the ``conflict`` level that the US rule's scope gives and ``social``
+    lacks: every mine and every smelter or refiner (a ``material`` node with a country)
+    in a country that ``conflict`` (default ``data/conflict_minerals.csv``) covers, for
+    the rule's materials it supplies (the material nodes of those ids it reaches
+    downstream through mines and materials).
 
-    ``data/conflict_minerals.csv`` names countries whose 3TG the Dodd-Frank rule covers; like
-    a DOL listing, it goes on the country node, not on a named mine.
+    The scope follows the country of origin, so a named mine keeps it when carved out of
+    its country; a smelter in a covered country carries it for the metal that passes it,
+    whatever that metal's origin (``social.exposure`` then counts the mined mass through
+    it). Either way the level is this project's reading of the law's scope, not a finding
+    about the site: the note says so.
+
+    Returns
+    -------
+    DataFrame
+        The columns of a graph's ``social`` table, one row per node in scope.
+
+    Examples
+    --------
+    >>> nodes = pd.DataFrame({"id": ["tin-smelter-rw", "tin"], "kind": ["material"] * 2,
+    ...                       "country": ["RWA", ""]})
+    >>> edges = pd.DataFrame({"source": ["tin-smelter-rw"], "target": ["tin"]})
+    >>> conflict_scope(nodes, edges)[["node", "indicator", "level"]].values.tolist()
+    [['tin-smelter-rw', 'conflict', 'high']]
     """
-    shares = shares[~shares["site"]]
-    node_of = dict(zip(shares["country"], shares["node"], strict=True))
+    conflict = read_table("conflict_minerals") if conflict is None else conflict
+    rule = conflict.set_index("country")
+    in_rule = {m for text in conflict["materials"] for m in split_ids(text)}
+    kind = dict(zip(nodes["id"], nodes["kind"], strict=True))
+    places = nodes["country"] if "country" in nodes else pd.Series("", index=nodes.index)
+    country = dict(zip(nodes["id"], places, strict=True))
+    onward: dict[str, list[str]] = {}
+    for source, target in zip(edges["source"], edges["target"], strict=True):
+        if kind.get(target) in ("mine", "material"):
+            onward.setdefault(source, []).append(target)
+
+    def supplies(node: str) -> set[str]:
+        seen, todo, found = {node}, [node], set()
+        while todo:
+            for target in onward.get(todo.pop(), []):
+                if target in in_rule:
+                    found.add(target)
+                elif target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        return found
+
+    has = set()
+    if social is not None and len(social):
+        has = set(social.loc[social["indicator"] == "conflict", "node"])
     rows = []
-    for entry in conflict.itertuples(index=False):
-        if material in split_ids(entry.materials) and entry.country in node_of:
-            rows.append(
-                {
-                    "node": node_of[entry.country],
-                    "indicator": "conflict",
-                    "level": entry.conflict,
-                    "transparency": entry.transparency,
-                    "source": entry.source,
-                    "note": f"{entry.country_name} ({entry.role}): its {material} is a conflict"
-                    " mineral under Dodd-Frank Sec. 1502. The level is this project's reading"
-                    " of the law's scope, not a finding about any mine.",
-                }
-            )
-    return rows
+    for node, what in kind.items():
+        place = country.get(node)
+        if what not in ("mine", "material") or node in in_rule or node in has:
+            continue
+        if not isinstance(place, str) or place not in rule.index:
+            continue
+        entry = rule.loc[place]
+        metals = sorted(supplies(node) & set(split_ids(entry["materials"])))
+        if not metals:
+            continue
+        role = (
+            "a mine"
+            if what == "mine"
+            else "a smelter or refiner: the rule concerns where the ore was mined, so this"
+            " flags the metal that passes it for due diligence, whatever its origin"
+        )
+        rows.append(
+            {
+                "node": node,
+                "indicator": "conflict",
+                "level": entry["conflict"],
+                "transparency": entry["transparency"],
+                "source": entry["source"],
+                "note": f"{entry['country_name']} ({entry['role']}), {role}: its"
+                f" {', '.join(metals)} is a conflict mineral under Dodd-Frank Sec. 1502. The"
+                " level is this project's reading of the law's scope, not a finding about"
+                " this site.",
+            }
+        )
+    return pd.DataFrame.from_records(rows, columns=list(ROW_MODELS["social"].model_fields))
 
 
 def mine_layer(
@@ -380,7 +444,9 @@ def mine_layer(
     production shares (the prior), and the material node itself, which takes 1 kg per kg
     from the unknown origin. Mines carry the metal's cradle-to-gate impacts, the DOL
     listings of their country and, for 3TG from the DRC and its neighbours, a ``conflict``
-    level (``data/conflict_minerals.csv``); named mines take none of these country listings.
+    level (``data/conflict_minerals.csv``); named mines take none of the DOL's country
+    listings but keep the rule's scope, which follows the country of origin
+    (:func:`conflict_scope`).
 
     A material without production figures (gold and germanium in the shipped table) gets
     an unknown-origin ``mine`` node with no prior mix; so does, with ``allow_no_prior``,
@@ -526,7 +592,6 @@ def mine_layer(
                 )
         edition = ", ".join(sorted(set(labour["edition"]))) if "edition" in labour else ""
         tables["social"] += _labour_rows(material, shares, labour, edition)
-        tables["social"] += _conflict_rows(material, shares, conflict)
         if not prior:
             tables["social"] += _unweighed_listings(material, unknown, labour, edition, conflict)
     frames = {
@@ -535,6 +600,8 @@ def mine_layer(
         else _empty(table)
         for table, rows in tables.items()
     }
+    scope = conflict_scope(frames["nodes"], frames["edges"], frames["social"], conflict)
+    frames["social"] = pd.concat([frames["social"], scope], ignore_index=True)
     frames["sources"] = cited_sources(frames, bibliography)
     return frames
 

@@ -117,10 +117,12 @@ def test_3tg_from_the_drc_and_its_neighbours_carry_the_conflict_level():
     }  # not Brazil's tantalum, not the DRC's cobalt: the rule covers 3TG only
 
 
-def test_a_named_mine_in_the_drc_takes_no_conflict_level_from_its_country():
-    conflict = levels(mine_layer(["tin"]), "conflict")
-    assert conflict["tin-mining-cod"] == "high"
-    assert "tin-mine-bisie" not in conflict  # a fact about the mine, for the graph to state
+def test_a_named_mine_in_the_drc_keeps_the_rules_scope_not_the_dol_listing():
+    layer = mine_layer(["tin"])
+    conflict = levels(layer, "conflict")
+    # the rule's scope follows the country of origin; the DOL lists countries, not mines
+    assert conflict["tin-mining-cod"] == conflict["tin-mine-bisie"] == "high"
+    assert "tin-mine-bisie" not in levels(layer, "child_labour")
 
 
 def test_gold_without_a_prior_has_an_unknown_conflict_level():
