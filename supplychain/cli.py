@@ -510,10 +510,17 @@ def _report(args: argparse.Namespace) -> int:
 def _impacts(args: argparse.Namespace) -> int:
     from supplychain.io import load
     from supplychain.output import render_frame
-    from supplychain.propagate import totals
+    from supplychain.propagate import solve_chain, totals
 
-    found = totals(load(args.path), node=args.node, category=args.category)
+    solution = solve_chain(load(args.path))
+    found = totals(solution, node=args.node, category=args.category)
     sys.stdout.write(render_frame(found, args.format))
+    if solution.signed:  # the meaning of opacity changes: say so where it is shown
+        sys.stderr.write(
+            "supplychain: the graph has credits (negative amounts or impacts): totals are"
+            " signed; opacity is the share of the flows, each counted at its size, that"
+            " rests on undisclosed data\n"
+        )
     return 0
 
 

@@ -16,6 +16,13 @@ level: ``H_disclosed`` (disclosed data only), ``H_published`` (disclosed and pub
 A part of a total counts at the level of the least transparent datum it rests on: an
 estimated amount of a published impact is an estimated part.
 
+With **credits** (negative amounts or impacts: avoided products, recycling credits,
+uptakes) the total stays exact and signed, but a ratio of signed totals means nothing (a
+credit could make a part larger than the whole). The opacity solves then count every part
+at its size: ``|B| (I - |A|)^-1`` by level, and ``opacity = 1 - |H|_disclosed / |H|``:
+the share of the absolute flows that rests on undisclosed data. Without credits this is
+the definition above, unchanged.
+
 Examples
 --------
 >>> from supplychain.tables import from_tables
@@ -117,7 +124,19 @@ class Solution:
         m = self.matrices
         own = np.zeros((len(m.nodes), len(m.categories)))
         own[m.impact_node, m.impact_category] = 1.0
-        return solve(self.plan, own) > 0
+        return solve(self.absolute_plan if self.signed else self.plan, own) > 0
+
+    @cached_property
+    def signed(self) -> bool:
+        """Whether any amount or direct impact is negative (a credit)."""
+        m = self.matrices
+        return bool((m.A.data < 0).any() or (m.B.data < 0).any())
+
+    @cached_property
+    def absolute_plan(self) -> Plan:
+        """The plan of ``|A|``: every flow counted at its size, whatever its sign (the
+        opacity of a graph with credits rests on it)."""
+        return plan(abs(self.matrices.A), self.matrices.nodes, node_level=self.plan.node_level)
 
     @cached_property
     def reversed_levels(self) -> np.ndarray:
@@ -163,18 +182,28 @@ def solve_chain(chain: SupplyChain, opacity: bool = True) -> Solution:
     labels = matrices.nodes
     full = plan(matrices.A, labels=labels)
     H = solve(full, matrices.B.T.toarray())
-    solution = Solution(chain, matrices, full, H, {len(LEVELS) - 1: H} if opacity else None)
+    solution = Solution(chain, matrices, full, H, {} if opacity else None)
     if opacity:
+        # with credits, the parts are counted at their size: |B| (I - |A|)^-1 by level
+        size = abs if solution.signed else (lambda matrix: matrix)
         for level in range(len(LEVELS) - 1):
-            partial = plan_up_to(solution, level)
-            solution.H_up_to[level] = solve(partial, matrices.direct(level).T.toarray())
+            partial = (
+                plan(size(matrices.technology(level)), labels, node_level=full.node_level)
+                if solution.signed
+                else plan_up_to(solution, level)
+            )
+            direct = size(matrices.direct(level)).T.toarray()
+            solution.H_up_to[level] = solve(partial, direct)
+        whole = size(matrices.B).T.toarray()
+        last = len(LEVELS) - 1
+        solution.H_up_to[last] = solve(solution.absolute_plan, whole) if solution.signed else H
     return solution
 
 
 def _shares(solution: Solution) -> dict[str, np.ndarray]:
     """Opacity and its split by level, each (n, k); NaN where the total is zero."""
-    H = solution.H
-    positive = H > 0
+    H = solution.H if solution.H_up_to is None else solution.H_up_to[len(LEVELS) - 1]
+    positive = H > 0  # with credits: the absolute parts, so opacity lies in [0, 1]
 
     def share_of(part: np.ndarray) -> np.ndarray:
         return np.divide(part, H, out=np.full(H.shape, np.nan), where=positive)

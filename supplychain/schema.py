@@ -173,7 +173,9 @@ ReferenceUnit = Annotated[
     str, Field(min_length=1), PLAIN_UNIT_COLUMN, AfterValidator(_reference_unit)
 ]
 UncertaintyText = Annotated[str, UNCERTAINTY_COLUMN, AfterValidator(_check_uncertainty)]
-Quantity = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Quantity = Annotated[float, Field(allow_inf_nan=False)]
+"""An edge amount or a direct impact: any finite number. A negative one is a credit (an
+avoided product, a recycling credit, an uptake): see ``DESIGN.md``, "Negative flows"."""
 TransparencyLevel = Annotated[Transparency | None, BeforeValidator(normalise_choice)]
 
 

@@ -471,16 +471,20 @@ def _by_components(p: Plan, R: np.ndarray, MT: sp.csr_array | None = None) -> np
 
 
 def _solve_loop(p: Plan, nodes: np.ndarray, block: sp.csr_array, rhs: np.ndarray) -> np.ndarray:
-    """Solve one strongly connected block ``(I - block) y = rhs``, refusing divergent loops."""
+    """Solve one strongly connected block ``(I - block) y = rhs``, refusing divergent loops.
+
+    The block's own probe, ``(I - block) y = 1``, must be positive: a non-negative loop
+    converges exactly then. It is solved here, not taken from the propagated probe, since
+    a credit (a negative amount) upstream of the loop may lower that one below zero."""
     system = sp.identity(len(nodes), format="csc") - block.tocsc()
     try:
-        solution = splu(system).solve(rhs)
+        factor = splu(system)
     except RuntimeError:  # exactly singular
         raise DivergentLoopError(_loop_names(p, nodes), _spectral_radius(block)) from None
-    probe = solution[:, -1]
+    probe = factor.solve(np.ones(len(nodes)))
     if not np.all(np.isfinite(probe)) or np.any(probe <= 0):
         raise DivergentLoopError(_loop_names(p, nodes), _spectral_radius(block))
-    return solution  # a loop that converges; totals too large for floats are refused later
+    return factor.solve(rhs)  # a loop that converges; totals too large are refused later
 
 
 def _loop_names(p: Plan, nodes: np.ndarray) -> list[str]:

@@ -51,13 +51,15 @@ def sourcing_shares(
     amount: np.ndarray,
 ) -> np.ndarray:
     """The share of its consumer's unit that each sourcing edge brings (dimensionless);
-    NaN for an edge that is not sourcing or whose units do not convert.
+    NaN for an edge that is not sourcing, is a credit (negative) or whose units do not
+    convert.
 
     ``amount`` is the converted amount of each edge: supplier units per consumer unit.
     """
     amount = np.asarray(amount, dtype=float)
     share = np.full(len(amount), np.nan)
-    sourcing = is_sourcing(supplier_kind, consumer_kind) & np.isfinite(amount)
+    # a credit (a negative amount) is no share of a supply
+    sourcing = is_sourcing(supplier_kind, consumer_kind) & np.isfinite(amount) & (amount >= 0)
     if not sourcing.any():
         return share
     pairs = np.char.add(

@@ -254,8 +254,9 @@ def contributions(chain: SupplyChain | Solution, node: str, category: str) -> pd
         Columns ``node``, ``kind``, ``country``, ``amount`` (of it per unit of the traced
         node, its unit), ``unit``, ``direct`` (its own impact times ``amount``, in the
         category's unit per unit of the traced node), ``share`` (of the total; the shares
-        add up to 1), ``transparency`` (of its direct impact in this category). Largest
-        first; nodes contributing nothing are left out.
+        add up to 1, and a credit's is negative, so with credits a share may lie outside
+        [0, 1]), ``transparency`` (of its direct impact in this category). Largest first
+        by size; nodes contributing nothing are left out.
     """
     solution = as_solution(chain)
     c = category_position(solution, category)
@@ -265,13 +266,14 @@ def contributions(chain: SupplyChain | Solution, node: str, category: str) -> pd
     nodes = solution.chain.nodes
     impacts = solution.chain.impacts
     level = impacts[impacts["category"] == category].set_index("node")["transparency"]
-    keep = direct > 0
+    keep = direct != 0  # a credit contributes too, with a negative share
     frame = nodes.loc[keep, ["id", "kind", "country", "unit"]].rename(columns={"id": "node"})
     frame.insert(3, "amount", x[keep])
     frame["direct"] = direct[keep]
-    frame["share"] = direct[keep] / total if total > 0 else np.nan
+    frame["share"] = direct[keep] / total if total != 0 else np.nan
     frame["transparency"] = frame["node"].map(level).astype(object).fillna("")
-    return frame.sort_values("direct", ascending=False, kind="stable").reset_index(drop=True)
+    size = frame["direct"].abs()
+    return frame.iloc[np.argsort(-size.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def edge_contributions(chain: SupplyChain | Solution, node: str, category: str) -> pd.DataFrame:
@@ -302,12 +304,13 @@ def edge_contributions(chain: SupplyChain | Solution, node: str, category: str) 
             "flow": flow,
             "unit": unit,
             "impact": impact,
-            "share": impact / total if total > 0 else np.nan,
+            "share": impact / total if total != 0 else np.nan,
             "transparency": edges["transparency"],
         }
     )
-    frame = frame[frame["flow"] > 0]
-    return frame.sort_values("impact", ascending=False, kind="stable").reset_index(drop=True)
+    frame = frame[frame["flow"] != 0]  # a credit's edge carries a negative flow
+    size = frame["impact"].abs().to_numpy()
+    return frame.iloc[np.argsort(-size, kind="stable")].reset_index(drop=True)
 
 
 def input_contributions(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
@@ -350,8 +353,8 @@ def input_contributions(chain: SupplyChain | Solution, node: str) -> pd.DataFram
         total = solution.H[position, c]
         impact = amount * solution.H[supplier, c]
         for s, a, i in zip(supplier.tolist(), amount.tolist(), impact.tolist(), strict=True):
-            if i > 0:
-                share = i / total if total > 0 else float("nan")
+            if i != 0:  # a credit carries a negative impact and share
+                share = i / total if total != 0 else float("nan")
                 rows.append((ids[s], a, units[s], category, i, share))
     columns = ["input", "amount", "unit", "category", "impact", "share"]
     return pd.DataFrame(rows, columns=columns)
@@ -389,7 +392,7 @@ def path_tree(
     H = solution.H[:, c]
     B = m.B[[c]].toarray().ravel()
     total = H[root]
-    if not total > 0:
+    if total == 0 or not np.isfinite(total):
         raise UnknownNodeError(f"{node!r} has no total in {category!r}: no path contributes")
     nodes = solution.chain.nodes
     kinds, countries, units = (nodes[col].to_numpy() for col in ("kind", "country", "unit"))
@@ -411,8 +414,8 @@ def path_tree(
         edge_rows = into.data[start:end].astype(np.int64) - 1
         child_amounts = amount * m.edge_amount[edge_rows]
         child_shares = child_amounts * H[into.indices[start:end]] / total
-        for k in np.argsort(child_shares, kind="stable"):  # smallest pushed first
-            if child_shares[k] >= cutoff:
+        for k in np.argsort(np.abs(child_shares), kind="stable"):  # smallest pushed first
+            if abs(child_shares[k]) >= cutoff:  # a credit's path by its size
                 supplier = int(into.indices[start + k])
                 stack.append(
                     (
@@ -481,7 +484,7 @@ def trace_sections(
     if category is None:
         return sections
     c = category_position(solution, category)
-    if solution.H[node_position(solution, node), c] > 0:
+    if solution.H[node_position(solution, node), c] != 0:
         title = f"supply paths by share of {category} (cut off below {cutoff:g})"
         sections[title] = path_tree(solution, node, category, cutoff=cutoff)
         sections[f"hotspots in {category}"] = contributions(solution, node, category).head(10)

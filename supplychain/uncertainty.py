@@ -14,13 +14,14 @@ How the draws are read:
 specification              draw (``value`` is the figure in the row)
 =========================  ==========================================================
 ``lognormal(gsd=g)``       ``value * exp(ln(g) * Z)``: median ``value``
-``normal(sd=s)``           normal with mean ``value``, cut at 0 (amounts and impacts
-                           are never negative)
+``normal(sd=s)``           normal with mean ``value``, cut at 0 (a figure never
+                           changes sign: a credit stays a credit)
 ``uniform(min, max)``      uniform
 ``triangular(min, ..)``    triangular, mode ``value`` unless given
 ``range(min, max)``        log-uniform when ``min > 0`` (nothing is known but the
                            bounds, so every order of magnitude between them is as
-                           likely), uniform when ``min`` is 0
+                           likely), log-uniform in size when ``max < 0`` (a credit),
+                           uniform when the range holds 0
 ``choice(a, b, ...)``      one of the values, each as likely
 (none)                     lognormal with median ``value`` and the GSD of the row's
                            transparency, :data:`DEFAULT_GSD`
@@ -194,7 +195,16 @@ class Parameters:
         return len(self.table)
 
 
-SAMPLERS = ("fixed", "lognormal", "normal", "uniform", "loguniform", "triangular", "choice")
+SAMPLERS = (
+    "fixed",
+    "lognormal",
+    "normal",
+    "uniform",
+    "loguniform",
+    "negloguniform",
+    "triangular",
+    "choice",
+)
 SAMPLERS += ("dirichlet",)
 """The ways a parameter is drawn; :attr:`Parameters.sampler` holds positions here."""
 
@@ -296,6 +306,8 @@ def parameters(chain: SupplyChain) -> Parameters:
             choice_count += len(spec.values)
         elif isinstance(spec, Range) and spec.min > 0:
             use(p, "loguniform", np.log(spec.min * f), np.log(spec.max * f))
+        elif isinstance(spec, Range) and spec.max < 0:  # a credit: log-uniform in size
+            use(p, "negloguniform", np.log(-spec.max * f), np.log(-spec.min * f))
         else:
             use(p, "uniform", spec.min * f, spec.max * f)
     mix = np.full(len(value), -1, dtype=np.int64)
@@ -486,14 +498,17 @@ def draw_each(params, positions, seed, start, size) -> np.ndarray:
             np.exp(value, out=value)
             value *= p0
             out[rows] = value
-        elif name == "normal":  # cut at 0: the share of the normal below 0 is never drawn
+        elif name == "normal":  # cut at 0: a figure's sign is never drawn the other way
             safe = np.where(p1 > 0, p1, 1.0)
-            low = ndtr(-p0 / safe)
-            out[rows] = np.where(p1 > 0, p0 + safe * ndtri(low + (1 - low) * x), p0)
+            low = ndtr(-np.abs(p0) / safe)
+            magnitude = np.abs(p0) + safe * ndtri(low + (1 - low) * x)  # |figure|'s, cut
+            out[rows] = np.where(p1 > 0, np.where(p0 < 0, -magnitude, magnitude), p0)
         elif name == "uniform":
             out[rows] = p0 + (p1 - p0) * x
         elif name == "loguniform":
             out[rows] = np.exp(p0 + (p1 - p0) * x)
+        elif name == "negloguniform":
+            out[rows] = -np.exp(p0 + (p1 - p0) * x)
         elif name == "triangular":
             span = np.where(p2 > p0, p2 - p0, 1.0)
             cut = (p1 - p0) / span

@@ -515,9 +515,25 @@ def _divergent_loops(
     n = len(ids)
     amount = edges["converted_amount"].to_numpy(dtype=float)
     positive = np.isfinite(amount) & (amount > 0)
+    nonzero = np.isfinite(amount) & (amount != 0)
+    linked = sp.csr_array(
+        (np.ones(nonzero.sum()), (supplier[nonzero], consumer[nonzero])), shape=(n, n)
+    )
+    count, component = connected_components(linked, directed=True, connection="strong")
+    negative = nonzero & ~positive
+    looped = negative & (component[supplier] == component[consumer])
+    if looped.any():  # a credit inside a loop: its convergence is not that of a supply chain
+        found.each(
+            pd.Series(looped, index=edges.index),
+            edges["amount"].astype(str) if "amount" in edges else pd.Series("", index=edges.index),
+            "amount",
+            "a negative amount (a credit) inside a loop: credits are taken on edges between"
+            " nodes that do not supply each other; model the credit on the loop's output",
+            "credit-in-loop",
+        )
+        return
     A = sp.csr_array((amount[positive], (supplier[positive], consumer[positive])), shape=(n, n))
-    count, _ = connected_components(A, directed=True, connection="strong")
-    if count == n and not (supplier[positive] == consumer[positive]).any():
+    if count == n and not (supplier[nonzero] == consumer[nonzero]).any():
         return  # no loop
     try:
         with np.errstate(over="ignore", invalid="ignore"):

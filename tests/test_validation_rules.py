@@ -463,17 +463,15 @@ ERROR_CASES = [
         "unit 'kg Sb-eq' counts 'sb-eq' but 'kg CO2e' counts 'co2e'",
     ),
     # numbers
-    case(
-        "negative-amount",
-        replace("edges", "grid,battery,2.5", "grid,battery,-2.5"),
-        "negative-value at edges row 5, column amount, value '-2.5'",
-        "negative: must be 0 or more",
-    ),
-    case(
-        "negative-value",
-        replace("impacts", "grid,gwp,380", "grid,gwp,-380"),
-        "negative-value at impacts row 4, column value, value '-380'",
-        "negative: must be 0 or more",
+    case(  # a credit is allowed (see test_credits.py), but not inside a loop
+        "credit-in-loop",
+        replace(
+            "edges",
+            "mine_id,cobalt,0.26,,,published,usgs",
+            "mine_id,cobalt,0.26,,,published,usgs\ncobalt,mine_id,-0.1,,,published,usgs",
+        ),
+        "credit-in-loop at edges row 4, column amount, value '-0.1'",
+        "a negative amount (a credit) inside a loop",
     ),
     case(
         "empty-amount",
@@ -1308,13 +1306,13 @@ def test_all_errors_at_once_including_an_unreadable_file(tmp_path):
     folder = csv_folder(
         tmp_path,
         replace("nodes", "mine_cd,mine,", "mine_cd,mines,"),
-        replace("impacts", "mine_cd,gwp,8.3", "mine_cd,gwp,-8.3"),
+        replace("impacts", "mine_cd,gwp,8.3", "mine_cd,gwp,"),
     )
     (folder / "social.csv").write_bytes(BASE["social"].replace("high", "h\xf6ch").encode("latin-1"))
     found = {(p.code, p.file, p.row) for p in errors(validate(folder))}
     assert found == {
         ("unknown-kind", "nodes.csv", 2),
-        ("negative-value", "impacts.csv", 2),
+        ("empty-value", "impacts.csv", 2),
         ("not-utf8", "social.csv", 2),
     }
 
@@ -1338,7 +1336,7 @@ def test_validate_never_writes_to_the_input(tmp_path, capsys):
 
 
 def test_validate_never_writes_to_a_json_input(tmp_path, capsys):
-    path = json_file(tmp_path, replace("edges", "grid,battery,2.5", "grid,battery,-2.5"))
+    path = json_file(tmp_path, replace("edges", "grid,battery,2.5", "grid,battery,"))
     before = snapshot(tmp_path)
     validate(path)
     assert main(["validate", str(path)]) == 1
@@ -1372,7 +1370,7 @@ CLI_CASES = [
     "unknown-kind",
     "decimal-comma-value",
     "edge-unit-vs-supplier-unit",
-    "negative-amount",
+    "credit-in-loop",
     "uncertainty-min-above-max",
     "duplicate-node-id",
 ]
