@@ -47,6 +47,7 @@ from supplychain.units import conversion_factor, rate_factor
 
 __all__ = [
     "EMBODIED_CATEGORIES",
+    "EXTRA_EMBODIED_CATEGORIES",
     "EdgeFigure",
     "GraphDraft",
     "add_parts",
@@ -71,6 +72,17 @@ __all__ = [
 
 EMBODIED_CATEGORIES = ("gwp", "energy", "adp")
 """The categories of embodied impacts that ``hardware.csv`` gives for each item."""
+
+EXTRA_EMBODIED_CATEGORIES = (
+    "acidification",
+    "ecotoxicity",
+    "eutrophication-terrestrial",
+    "particulate-matter",
+    "photochemical-ozone",
+    "land-use-score",
+    "water-scarcity",
+)
+"""Environmental Footprint categories that ``hardware.csv`` gives for some items."""
 
 ELECTRICITY_CATEGORIES = ("gwp", "energy", "water", "adp")
 """The categories ``electricity.csv`` gives for each zone, per kWh."""
@@ -186,12 +198,16 @@ def _finite(*values: object) -> bool:
 def hardware_impacts(
     draft: GraphDraft, node: str, item: str, hardware: pd.DataFrame, how: str = ""
 ) -> None:
-    """Direct gwp, energy and adp of ``node``: the ``hardware`` rows of ``item``.
+    """Direct gwp, energy and adp of ``node``: the ``hardware`` rows of ``item``, and
+    those of :data:`EXTRA_EMBODIED_CATEGORIES` where the table has them (Boavizta's GPU
+    model gives them; most items have none, and their absence is a gap, not a zero).
 
     ``hardware`` has the columns of ``data/hardware.csv`` (``item, quantity, value,
     unit_of_value, transparency, source``); the impacts are per one ``unit`` of the item.
     """
-    for category in EMBODIED_CATEGORIES:
+    given = set(hardware.loc[hardware["item"] == item, "quantity"])
+    extra = [c for c in EXTRA_EMBODIED_CATEGORIES if c in given]
+    for category in [*EMBODIED_CATEGORIES, *extra]:
         found = one_row(hardware, "hardware.csv", item=item, quantity=category)
         modelled = found["source"].startswith("boavizta")
         draft.impact(

@@ -37,7 +37,7 @@ from supplychain.errors import UnitError
 __all__ = ["Unit", "parse_unit", "conversion_factor", "rate_factor", "known_units"]
 
 # symbol -> (dimension, size in the dimension's base unit). Bases: kg, J, W, m3, m2, m2a,
-# m, s, item, query, t*km, byte.
+# m, s, item, query, t*km, byte, mol, CTUe, CTUh, disease incidence, pt.
 _UNITS: dict[str, tuple[str, float]] = {
     # mass
     "kg": ("mass", 1.0),
@@ -128,6 +128,16 @@ _UNITS: dict[str, tuple[str, float]] = {
     "t*km": ("transport", 1.0),
     "kgkm": ("transport", 1e-3),
     "kg*km": ("transport", 1e-3),
+    # amount of substance (acidification in mol H+-eq, terrestrial eutrophication in mol N-eq)
+    "mol": ("amount of substance", 1.0),
+    "mmol": ("amount of substance", 1e-3),
+    "kmol": ("amount of substance", 1e3),
+    # the impact indicators of the EU's Environmental Footprint (PEF) that have units of
+    # their own: comparative toxic units, disease incidence, a dimensionless land-use score
+    "CTUe": ("ecotoxic units", 1.0),
+    "CTUh": ("toxic cases", 1.0),
+    "disease incidence": ("disease incidence", 1.0),
+    "pt": ("points", 1.0),
     # data
     "B": ("data", 1.0),
     "kB": ("data", 1e3),
@@ -141,7 +151,7 @@ _UNITS: dict[str, tuple[str, float]] = {
 _WORDS = frozenset(
     {"tonne", "tonnes", "metric ton", "hour", "hours", "day", "days", "year", "years"}
     | {"item", "items", "piece", "pieces", "unit", "units", "query", "queries"}
-    | {"request", "requests", "inference", "inferences"}
+    | {"request", "requests", "inference", "inferences", "disease incidence"}
 )
 _QUALIFIER_ALIASES = {"co2eq": "co2e", "co2equivalent": "co2e", "sbeq": "sb-eq"}
 # What may be meant as a number: digits with any separators, checked strictly after.

@@ -231,3 +231,24 @@ def test_the_gpus_tin_follows_what_the_a100_study_says(name, gpu):
     assert tin["amount"] == pytest.approx(0.040)
     assert tin["uncertainty"] == "range(min=0.006, max=0.074)"
     assert tin["transparency"] == "estimated"
+
+
+def test_the_gpus_environmental_footprint_categories_reach_the_services():
+    """Boavizta's GPU model gives an A100 80 GB acidification, ecotoxicity, particulate
+    matter, land use and water scarcity besides GWP; they travel to every service as the
+    GWP does: 8 cards a server, its hours per 1,000 queries."""
+    chain = load("ai-inference")
+    hardware = read_table("hardware").set_index(["item", "quantity"])["value"]
+    found = totals(chain).set_index(["node", "category"])["value"]
+    edges = chain.edges.set_index(["source", "target"])["converted_amount"]
+    cards = edges[("gpu-a100-sxm4-80gb", "server-p4de-24xlarge")]
+    per_hour = edges[("server-p4de-24xlarge", "server-p4de-24xlarge-hour")]
+    hours = edges[("server-p4de-24xlarge-hour", "image-generation")]
+    for category in ("acidification", "ecotoxicity", "particulate-matter", "water-scarcity"):
+        card = hardware[("gpu-a100-sxm4-80gb", category)]
+        assert found[("server-p4de-24xlarge", category)] == pytest.approx(cards * card)
+        assert found[("image-generation", category)] == pytest.approx(
+            cards * card * per_hour * hours, rel=1e-9
+        )
+    # the arithmetic of those rows is that of its gwp, which the graph already used
+    assert hardware[("gpu-a100-sxm4-80gb", "gwp")] == 521.8

@@ -143,3 +143,13 @@ def test_prefixes_keep_their_case():
 def test_the_number_of_a_unit_follows_the_rule_of_amounts(text, words):
     with pytest.raises(UnitError, match=words):
         parse_unit(text)
+
+
+def test_the_environmental_footprint_units():
+    from supplychain.units import conversion_factor, parse_unit
+
+    assert conversion_factor("mmol H+-eq", "mol H+-eq") == pytest.approx(1e-3)
+    assert parse_unit("disease incidence").dimension == "disease incidence"
+    for unit, other in (("CTUe", "CTUh"), ("mol N-eq", "mol H+-eq"), ("pt", "m2a")):
+        with pytest.raises(UnitError):
+            conversion_factor(unit, other)

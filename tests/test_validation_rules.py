@@ -371,8 +371,8 @@ ERROR_CASES = [
         "unknown-category",
         replace("impacts", "mine_id,gwp", "mine_id,gwpp"),
         "unknown-category at impacts row 3, column category, value 'gwpp'",
-        "unknown category (known: gwp, energy, water, land, adp, mercury; add others in"
-        " categories.csv); did you mean 'gwp'?",
+        "particulate-matter, photochemical-ozone, land-use-score, water-scarcity, mercury; add"
+        " others in categories.csv); did you mean 'gwp'?",
     ),
     case(
         "unknown-transparency-edge",
