@@ -43,7 +43,7 @@ import pandas as pd
 
 from supplychain.build import LEVELS
 from supplychain.citations import cited_ids, cites_anything, per_citation
-from supplychain.mixes import conflict_scope
+from supplychain.mixes import conflict_scope, listing_scope
 from supplychain.model import SupplyChain
 from supplychain.propagate import (
     Solution,
@@ -81,6 +81,8 @@ CHECKS = {
     "converted-unit": "a figure given in another unit than the one it counts in",
     "conflict-scope": "a mine or smelter in a country the US conflict minerals rule covers,"
     " supplying a metal it covers, with no conflict level",
+    "listed-good": "a factory (component, device) or processor (material) in a country the DOL"
+    " list names for its good (electronics, polysilicon), without that listing's level",
 }
 """The completeness checks of the data, by code."""
 
@@ -406,10 +408,14 @@ def _checks(chain: SupplyChain, category: str | None, older_than: int | None) ->
         )
         details = ["given in " + unit for unit in frame["unit"].to_numpy()[changed]]
         found.append(_found("converted-unit", table, changed, names[table][changed], details))
-    unflagged = conflict_scope(nodes, edges, chain.social)
-    rows = np.flatnonzero(nodes["id"].isin(unflagged["node"]).to_numpy())
-    details = [f"in scope: {note.split(':')[0]}" for note in unflagged["note"]]
-    found.append(_found("conflict-scope", "nodes", rows, nodes["id"].to_numpy()[rows], details))
+    scopes = (("conflict-scope", conflict_scope, ":"), ("listed-good", listing_scope, ". "))
+    for check, scope, stop in scopes:
+        unflagged = scope(nodes, edges, chain.social).drop_duplicates("node")
+        where = dict(zip(unflagged["node"], unflagged["note"], strict=True))
+        rows = np.flatnonzero(nodes["id"].isin(unflagged["node"]).to_numpy())
+        ids = nodes["id"].to_numpy()[rows]
+        details = [f"in scope: {where[i].split(stop)[0]}" for i in ids]
+        found.append(_found(check, "nodes", rows, ids, details))
     frame = (
         pd.concat([f for f in found if len(f)], ignore_index=True)
         if any(map(len, found))

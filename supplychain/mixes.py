@@ -43,6 +43,7 @@ __all__ = [
     "mine_node_id",
     "cited_sources",
     "conflict_scope",
+    "listing_scope",
     "DEFAULT_YEAR",
 ]
 
@@ -427,6 +428,94 @@ def conflict_scope(
                 " this site.",
             }
         )
+    return pd.DataFrame.from_records(rows, columns=list(ROW_MODELS["social"].model_fields))
+
+
+ASSEMBLED_GOODS = ("electronics",)
+"""Goods of the DOL list that are made in factories, not mined: their listing goes on the
+component and device nodes of the country."""
+
+
+def listing_scope(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    social: pd.DataFrame | None = None,
+    labour: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Social rows of the child and forced labour levels that the DOL list gives beyond
+    the mines, and ``social`` lacks: a good made in factories (``electronics``) on every
+    ``component`` and ``device`` node of a listed country, a processed material
+    (``silicon``: polysilicon) on every ``material`` node of a listed country that supplies
+    that material (the node of its id, reached downstream through materials). Mines get
+    their listings from :func:`mine_layer`.
+
+    Like a mine's, the level is ``high``: this project's reading of a listing of the
+    country's production of the good, not a finding about the factory; the note says so.
+
+    Examples
+    --------
+    >>> nodes = pd.DataFrame({"id": ["board-cn", "board-my"], "kind": ["component"] * 2,
+    ...                       "country": ["CHN", "MYS"]})
+    >>> rows = listing_scope(nodes, pd.DataFrame({"source": [], "target": []}))
+    >>> sorted(zip(rows["node"], rows["indicator"]))
+    [('board-cn', 'child_labour'), ('board-cn', 'forced_labour'), ('board-my', 'forced_labour')]
+    """
+    labour = read_table("child_forced_labour") if labour is None else labour
+    kind = dict(zip(nodes["id"], nodes["kind"], strict=True))
+    places = nodes["country"] if "country" in nodes else pd.Series("", index=nodes.index)
+    country = dict(zip(nodes["id"], places, strict=True))
+    onward: dict[str, list[str]] = {}
+    for source, target in zip(edges["source"], edges["target"], strict=True):
+        if kind.get(target) == "material":
+            onward.setdefault(source, []).append(target)
+
+    def supplies(node: str, material: str) -> bool:
+        seen, todo = {node}, [node]
+        while todo:
+            for target in onward.get(todo.pop(), []):
+                if target == material:
+                    return True
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        return False
+
+    has = set()
+    if social is not None and len(social):
+        has = set(zip(social["node"], social["indicator"], strict=True))
+    rows = []
+    for entry in labour.itertuples(index=False):
+        assembled = entry.material in ASSEMBLED_GOODS
+        for node, what in kind.items():
+            if country.get(node) != entry.country:
+                continue
+            if assembled and what not in ("component", "device"):
+                continue
+            if not assembled and (what != "material" or node == entry.material):
+                continue
+            if not assembled and not supplies(node, entry.material):
+                continue
+            for indicator, column, words in (
+                ("child_labour", "child_labour", "Child Labor"),
+                ("forced_labour", "forced_labour", "Forced Labor"),
+            ):
+                listed = str(getattr(entry, column)).strip().lower() == "true"
+                if not listed or (node, indicator) in has:
+                    continue
+                has.add((node, indicator))
+                rows.append(
+                    {
+                        "node": node,
+                        "indicator": indicator,
+                        "level": "high",
+                        "transparency": entry.transparency,
+                        "source": entry.source,
+                        "note": f"Listed in the DOL list ({entry.edition}): {entry.country_name},"
+                        f" {entry.good}, {words}. `high` is this project's reading of a listing"
+                        " of the country's production of the good, not a finding about this"
+                        " site.",
+                    }
+                )
     return pd.DataFrame.from_records(rows, columns=list(ROW_MODELS["social"].model_fields))
 
 

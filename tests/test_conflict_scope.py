@@ -6,7 +6,7 @@ import pytest
 
 from supplychain.audit import audit
 from supplychain.io import load
-from supplychain.mixes import conflict_scope, production_shares
+from supplychain.mixes import conflict_scope, listing_scope, production_shares
 from supplychain.reference import read_table
 from supplychain.social import exposure
 from supplychain.tables import from_tables
@@ -96,3 +96,47 @@ def test_the_audit_names_a_site_in_scope_without_a_conflict_level():
 def test_no_shipped_site_in_scope_lacks_its_level(name):
     chain = load(name)
     assert conflict_scope(chain.nodes, chain.edges, chain.social).empty
+
+
+def test_the_labour_list_reaches_factories_and_processors_of_listed_countries():
+    """The DOL list names electronics from China (child and forced labour) and Malaysia
+    (forced), and polysilicon from China (forced): those levels go on the parts and
+    devices made there, and on a silicon plant there that supplies silicon."""
+    nodes = pd.DataFrame(
+        {
+            "id": ["board-chn", "phone-mys", "board-twn", "poly-chn", "silicon", "ore-chn"],
+            "kind": ["component", "device", "component", "material", "material", "mine"],
+            "country": ["CHN", "MYS", "TWN", "CHN", "", "CHN"],
+        }
+    )
+    edges = pd.DataFrame({"source": ["poly-chn"], "target": ["silicon"]})
+    rows = listing_scope(nodes, edges)
+    found = sorted(zip(rows["node"], rows["indicator"], strict=True))
+    assert found == [
+        ("board-chn", "child_labour"),
+        ("board-chn", "forced_labour"),
+        ("phone-mys", "forced_labour"),
+        ("poly-chn", "forced_labour"),
+    ]  # not Taiwan (unlisted), not a mine (its listings come with the mining layer)
+    assert (rows["level"] == "high").all() and rows["note"].str.contains("DOL list").all()
+
+
+def test_the_audit_names_a_factory_of_a_listed_country_without_its_level():
+    chain = from_tables(
+        nodes=[
+            {"id": "board", "kind": "component", "unit": "item", "country": "CHN"},
+            {"id": "server", "kind": "device", "unit": "item"},
+        ],
+        edges=[{"source": "board", "target": "server", "amount": 1.0}],
+        impacts=[{"node": "board", "category": "gwp", "value": 5.0}],
+    )
+    checks = audit(chain, samples=None).checks
+    found = checks[checks["check"] == "listed-good"]
+    assert list(found["item"]) == ["board"] and "Electronics" in found["detail"].iloc[0]
+
+
+@pytest.mark.parametrize("name", ["ai-inference", "smart-speaker", "llm-inference"])
+def test_no_shipped_part_of_a_listed_country_lacks_its_level(name):
+    # none has a sourced country of assembly yet (the README says so)
+    chain = load(name)
+    assert listing_scope(chain.nodes, chain.edges, chain.social).empty
