@@ -489,6 +489,7 @@ def _report(args: argparse.Namespace) -> int:
         nodes = list(dict.fromkeys([*nodes, *shown_nodes(solution)]))
     run = monte_carlo(chain, report_samples(chain), DEFAULT_SEED, nodes) if nodes else None
     sections = report_sections(chain, solution, run)
+    _say_credits(solution)
     if args.format != "table":
         sys.stdout.write(render_sections(sections, args.format))
         page = _report_page(chain, solution, run, args)
@@ -515,13 +516,18 @@ def _impacts(args: argparse.Namespace) -> int:
     solution = solve_chain(load(args.path))
     found = totals(solution, node=args.node, category=args.category)
     sys.stdout.write(render_frame(found, args.format))
-    if solution.signed:  # the meaning of opacity changes: say so where it is shown
-        sys.stderr.write(
-            "supplychain: the graph has credits (negative amounts or impacts): totals are"
-            " signed; opacity is the share of the flows, each counted at its size, that"
-            " rests on undisclosed data\n"
-        )
+    _say_credits(solution)
     return 0
+
+
+def _say_credits(solution) -> None:
+    """Where opacity is shown for a graph with credits, say what it then means."""
+    if solution.signed:
+        sys.stderr.write(
+            "supplychain: the graph has credits (negative amounts or impacts): totals and"
+            " shares are signed; opacity is the share of the flows, each counted at its"
+            " size, that rests on undisclosed data\n"
+        )
 
 
 def _write_chart(rows, category: str, chart: str, graph: str, none_left: str) -> None:

@@ -175,3 +175,13 @@ def test_the_commands_show_a_credit(tmp_path, capsys):
     assert "the graph has credits" in shown.err and "each counted at its size" in shown.err
     assert main(["trace", str(tmp_path / "g"), "part", "--format", "csv"]) == 0
     assert "-0.5" in capsys.readouterr().out
+
+
+def test_the_report_says_what_opacity_means_with_credits(tmp_path, capsys):
+    from supplychain.io import save_csv
+
+    save_csv(recycled_part(), tmp_path / "g")
+    assert main(["report", str(tmp_path / "g"), "--no-page"]) == 0
+    assert "the graph has credits" in capsys.readouterr().err
+    assert main(["report", "example", "--no-page"]) == 0
+    assert "credits" not in capsys.readouterr().err  # a graph without any says nothing
