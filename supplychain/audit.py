@@ -5,14 +5,16 @@ For the audited nodes (by default every service and device) :func:`audit` gives:
 * **coverage**: the mined mass per unit of the node traced to a named mine, to a country
   only, or of unknown origin. Mass counts as traced only along edges that are not
   ``missing``: what reaches the node through an unknown origin's prior mix is of unknown
-  origin, whatever countries the prior names.
+  origin, whatever countries the prior names. Mass travels along positive flows only, as
+  in :func:`~supplychain.social.mined_mass`: a credit mines nothing.
 * **transparency**: each total split by the transparency of the data it rests on
   (``disclosed_share`` is ``1 - opacity``; the four shares add up to 1).
 * **gaps**: every undisclosed edge and direct impact upstream of the node, ranked by the
   share of the node's total that flows through it (and, with ``samples``, by its share
   of the variance), each with what would close it. Shares of direct impacts add up with
   the disclosed ones to 1; shares of edges overlap (a chain of edges carries the same
-  flow), like the contributions of supply-chain links in Brightway.
+  flow), like the contributions of supply-chain links in Brightway. With credits a share
+  is signed (a credit's is negative) and gaps are ranked by the share's size.
 * **checks**: completeness of the data itself (see :data:`CHECKS`), each finding with its
   table and row as a spreadsheet shows the CSV file (the header is row 1).
 
@@ -48,8 +50,8 @@ from supplychain.model import SupplyChain
 from supplychain.propagate import (
     Solution,
     category_position,
+    gross_plan,
     node_position,
-    plan_up_to,
     solve_chain,
     totals,
 )
@@ -153,7 +155,8 @@ def _coverage(solution: Solution, nodes: Sequence[str]) -> pd.DataFrame:
     )
     country = mines & ~named & (chain.nodes["country"] != "").to_numpy()
     all_mass = mined_mass(solution)
-    traced = plan_up_to(solution, LEVELS.index("estimated"))  # not through missing edges
+    # not through missing edges, and along positive flows as mined_mass (credits mine nothing)
+    traced = gross_plan(solution, LEVELS.index("estimated"))
     named_mass, country_mass = solve(traced, np.column_stack([named * kg, country * kg])).T
     position = pd.Index(chain.nodes["id"]).get_indexer(nodes)
     total = all_mass[position]
@@ -236,13 +239,15 @@ def _gaps(
     x = requirement_vector(solution, node)
     total = solution.H[node_position(solution, node), c]
     flow = x[m.edge_consumer] * m.edge_amount
-    edge_share = flow * solution.H[m.edge_supplier, c] / total if total > 0 else flow * np.nan
-    B = m.B[[c]].toarray().ravel()
-    own_share = x * B / total if total > 0 else x * np.nan
+    edge_part = flow * solution.H[m.edge_supplier, c]
+    own_part = x * m.B[[c]].toarray().ravel()
+    # signed shares of the total (a credit's is negative); ranked by size, like trace
+    edge_share = edge_part / total if total != 0 else flow * np.nan
+    own_share = own_part / total if total != 0 else x * np.nan
     impact_rows = np.flatnonzero(m.impact_category == c)
-    edge_rows = np.flatnonzero((flow > 0) & (m.edge_level > 0))
+    edge_rows = np.flatnonzero((flow != 0) & (m.edge_level > 0))
     impact_rows = impact_rows[
-        (own_share[m.impact_node[impact_rows]] > 0) & (m.impact_level[impact_rows] > 0)
+        (own_part[m.impact_node[impact_rows]] != 0) & (m.impact_level[impact_rows] > 0)
     ]
     shares = np.r_[edge_share[edge_rows], own_share[m.impact_node[impact_rows]]]
     sources, targets = (
@@ -266,10 +271,10 @@ def _gaps(
     everything = np.arange(len(shares))
     if variance is not None:  # ranked by the spread first: every gap's name is needed
         spread = pd.Series(names_of(everything)).map(variance).to_numpy(dtype=float)
-        order = np.lexsort((-np.nan_to_num(shares), -np.nan_to_num(spread, nan=-1.0)))
+        order = np.lexsort((-np.abs(np.nan_to_num(shares)), -np.nan_to_num(spread, nan=-1.0)))
     else:
         spread = np.full(len(shares), np.nan)
-        order = np.argsort(-np.nan_to_num(shares), kind="stable")
+        order = np.argsort(-np.abs(np.nan_to_num(shares)), kind="stable")
     if top:
         order = order[:top]
     names = np.empty(len(shares), dtype=object)

@@ -48,7 +48,24 @@ from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, as_solution, node_position
 from supplychain.trace import input_contributions
 
-__all__ = ["break_even"]
+__all__ = ["break_even", "COLUMNS"]
+
+COLUMNS = [
+    "category",
+    "unit",
+    "per",
+    "tasks",
+    "general_training",
+    "specific_training",
+    "specific_runs_known",
+    "general_per_unit",
+    "specific_per_unit",
+    "break_even",
+    "general_cheaper",
+    "mean_specific_run_needed",
+    "no_figure",
+]
+"""The columns of :func:`break_even`."""
 
 
 def _inference_part(solution: Solution, service: str, run: str | None) -> np.ndarray:
@@ -88,15 +105,19 @@ def break_even(
         have a run), ``general_per_unit`` and ``specific_per_unit`` (inference of all
         tasks together, per unit of each service), ``break_even`` (``N*``, units of the
         services per task; NaN where the lines never cross), ``general_cheaper``
-        (``below N*``, ``above N*``, ``never`` or ``always``) and
+        (``below N*``, ``above N*``, ``never``, ``always``, or ``unknown`` where a run or
+        service has no figure in the category: unknown, never counted as 0),
         ``mean_specific_run_needed`` (what the task-specific runs would have to cost on
         average for the general model to be cheaper at any ``N``: ``E_G / T``; NaN where
-        it is cheaper per query anyway).
+        it is cheaper per query anyway) and ``no_figure`` (the nodes without a figure in
+        the category, joined by ``;``). A service named for several tasks counts once per
+        task (it serves the queries of each); a run shared by several counts once.
 
     Raises
     ------
     IncomparableError
-        If no task is given, a service stands on both sides or its units differ.
+        If no task is given, a node plays two parts (a service on both sides, a run that
+        is also a service, a run given for no task-specific service) or the units differ.
     UnknownNodeError
         If a node is not in the graph.
     """
@@ -110,22 +131,21 @@ def break_even(
     named = [*general, *specific, general_training, *specific_training, *specific_training.values()]
     for node in named:
         node_position(solution, node)  # an unknown node is named, with the closest ids
-    both = sorted(set(general) & set(specific))
-    if both:
-        raise IncomparableError(f"{both[0]!r} is named as both a general and a specific service")
+    _check_roles(general, specific, general_training, specific_training)
     units = {node: nodes.loc[node, "unit"] for node in [*general, *specific]}
     if len(set(units.values())) > 1:
         listed = ", ".join(f"{node} per {unit}" for node, unit in units.items())
         raise IncomparableError(f"the services must share one unit to be compared: {listed}")
-    general_per = sum(
-        _inference_part(solution, g, general_training) for g in dict.fromkeys(general)
-    )
+    # per task: a service named for two tasks serves the queries of both
+    general_per = sum(_inference_part(solution, g, general_training) for g in general)
     specific_per = sum(_inference_part(solution, s, specific_training.get(s)) for s in specific)
     runs = list(dict.fromkeys(specific_training[s] for s in specific if s in specific_training))
     run_total = sum(
         (solution.H[node_position(solution, r)] for r in runs), np.zeros(len(general_per))
     )
     general_run = solution.H[node_position(solution, general_training)]
+    figures = solution.with_figures
+    has_figure = {node: figures[node_position(solution, node)] for node in dict.fromkeys(named)}
     category_units = solution.chain.categories.set_index("id")["unit"]
     count = len(tasks)
     known = sum(s in specific_training for s in specific)
@@ -133,7 +153,31 @@ def break_even(
     for c, category in enumerate(solution.matrices.categories):
         e_g, e_s = float(general_run[c]), float(run_total[c])
         g, s = float(general_per[c]), float(specific_per[c])
-        if e_g == 0 and e_s == 0 and g == 0 and s == 0:
+        if not any(row[c] for row in has_figure.values()):
+            continue  # no figure anywhere: nothing to weigh
+        lacking = [
+            node
+            for node in dict.fromkeys([general_training, *runs, *general, *specific])
+            if not has_figure[node][c]
+        ]
+        if lacking:  # a run or service with no figure is unknown here, never free
+            rows.append(
+                {
+                    "category": category,
+                    "unit": category_units.get(category, ""),
+                    "per": units[general[0]],
+                    "tasks": count,
+                    "general_training": e_g if has_figure[general_training][c] else np.nan,
+                    "specific_training": np.nan if set(lacking) & set(runs) else e_s,
+                    "specific_runs_known": known,
+                    "general_per_unit": np.nan if set(lacking) & set(general) else g,
+                    "specific_per_unit": np.nan if set(lacking) & set(specific) else s,
+                    "break_even": np.nan,
+                    "general_cheaper": "unknown",
+                    "mean_specific_run_needed": np.nan,
+                    "no_figure": ";".join(lacking),
+                }
+            )
             continue
         slope = g - s
         crossing = (e_s - e_g) / slope if slope else np.nan
@@ -157,6 +201,37 @@ def break_even(
                 "break_even": crossing if crossing > 0 else np.nan,
                 "general_cheaper": verdict,
                 "mean_specific_run_needed": e_g / count if slope > 0 else np.nan,
+                "no_figure": "",
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _check_roles(
+    general: Sequence[str],
+    specific: Sequence[str],
+    general_training: str,
+    specific_training: Mapping[str, str],
+) -> None:
+    """Raise :class:`IncomparableError` if a node plays two parts: a service on both
+    sides, a run that is also a service of the tasks, or a run given for a service that
+    is no task-specific one."""
+    both = sorted(set(general) & set(specific))
+    if both:
+        raise IncomparableError(f"{both[0]!r} is named as both a general and a specific service")
+    services = set(general) | set(specific)
+    for run in [general_training, *specific_training.values()]:
+        if run in services:
+            raise IncomparableError(
+                f"{run!r} is named as a training run and as a service of the tasks"
+            )
+    stray = [service for service in specific_training if service not in set(specific)]
+    if stray:
+        raise IncomparableError(
+            f"a training run is given for {stray[0]!r}, which is no task-specific service of"
+            f" the tasks ({', '.join(dict.fromkeys(specific))})"
+        )
+    if general_training in specific_training.values():
+        raise IncomparableError(
+            f"{general_training!r} is named as the general run and as a task-specific run"
+        )

@@ -159,16 +159,19 @@ def citation(text: str) -> str:
     return ";".join(part.strip() for part in text.split(";") if part.strip())
 
 
-def span(low: float, high: float) -> str:
-    """An uncertainty text ``range(min=..., max=...)``, each bound in six significant digits
-    where that does not narrow the range (else in full), so a figure at a bound stays in it.
+def span(low: float, high: float, shape: str = "range") -> str:
+    """An uncertainty text ``range(min=..., max=...)`` (or another ``shape`` of two bounds,
+    ``uniform``), each bound in six significant digits where that does not narrow the
+    range (else in full), so a figure at a bound stays in it.
 
     >>> span(0.01, 10)
     'range(min=0.01, max=10)'
     >>> span(0.38696695302221196, 0.640123)
     'range(min=0.38696695302221196, max=0.640123)'
+    >>> span(6, 74, "uniform")
+    'uniform(min=6, max=74)'
     """
-    return f"range(min={_bound(low, down=True)}, max={_bound(high, down=False)})"
+    return f"{shape}(min={_bound(low, down=True)}, max={_bound(high, down=False)})"
 
 
 def _bound(value: float, down: bool) -> str:
@@ -425,8 +428,9 @@ def bounded_estimate(
 ) -> None:
     """An edge ``material -> target``, kg, where ``data/material_content.csv`` has no
     figure for ``product`` and ``material`` but bounds (``low``, ``high``, grams, drawn
-    from what a source says): their midpoint stands in (so a total lies inside its own
-    P5-P95), marked as the row is (``estimated``).
+    from what a source says): their midpoint stands in, drawn uniform between them (so
+    the draws' mean is the figure, and a total lies inside its own P5-P95), marked as
+    the row is (``estimated``).
 
     Raises
     ------
@@ -454,7 +458,7 @@ def bounded_estimate(
         target,
         (low + high) / 2,
         unit="kg",
-        uncertainty=span(low, high),
+        uncertainty=span(low, high, "uniform"),  # mean = the midpoint, the figure
         transparency=found["transparency"],
         source_ref=citation(found["source"]),
         note=f"data/material_content.csv {product}/{material}: no figure, the midpoint of"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -549,9 +550,24 @@ def _write_chart(rows, category: str, chart: str, graph: str, none_left: str) ->
             f"{chart}: name a chart file ending in {', '.join('.' + f for f in CHART_FORMATS)}"
             " (the suffix says the format)"
         )
-    rows = rows[(rows["category"] == category) & (rows["value"] > 0)]
+    rows = rows[(rows["category"] == category) & rows["value"].notna()]
     if rows.empty:
         raise SupplyChainError(none_left)
+    positive = rows["value"] > 0
+    if not positive.any():
+        raise SupplyChainError(
+            f"nothing to chart: a log axis draws positive totals only, and"
+            f" {_listed_values(rows)} {'is' if len(rows) == 1 else 'are'} not"
+        )
+    if not positive.all():
+        sys.stderr.write(
+            terminal_safe(
+                "left out of the chart, a log axis draws positive totals only:"
+                f" {_listed_values(rows[~positive])}"
+            )
+            + "\n"
+        )
+    rows = rows[positive]
     unit = rows.groupby(["unit", "per"], sort=False).size().idxmax()
     same = (rows["unit"] == unit[0]) & (rows["per"] == unit[1])
     if not same.all():
@@ -559,9 +575,24 @@ def _write_chart(rows, category: str, chart: str, graph: str, none_left: str) ->
         sys.stderr.write(
             terminal_safe(f"left out of the chart, not per {unit[1]}: {', '.join(left)}") + "\n"
         )
-    drawn = chart_bytes(rows[same], category, fmt)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        drawn = chart_bytes(rows[same], category, fmt)
+    glyphs = [w for w in caught if "missing from font" in str(w.message)]
+    if glyphs:  # one line, not matplotlib's one per character
+        sys.stderr.write("supplychain: some characters of the names are not in the chart's font\n")
+    for other in caught:
+        if other not in glyphs:
+            warnings.warn(other.message, other.category, stacklevel=1)
     atomic_write(target, lambda path: path.write_bytes(drawn))
     sys.stderr.write(terminal_safe(f"wrote {target} ({int(same.sum())} bars)") + "\n")
+
+
+def _listed_values(rows) -> str:
+    """``node (value)`` for each of ``rows``, joined: what a chart leaves out."""
+    return ", ".join(
+        f"{node} ({value:.4g})" for node, value in zip(rows["node"], rows["value"], strict=True)
+    )
 
 
 def _uncertainty(args: argparse.Namespace) -> int:
@@ -888,8 +919,11 @@ def _break_even_lines(found) -> list[str]:
                 f"{row.category}: the multi-purpose model is the cheaper above"
                 f" {row.break_even:.4g} x {per} per task ({known})"
             )
-        else:
+        elif row.general_cheaper == "always":
             lines.append(f"{row.category}: the multi-purpose model is always the cheaper ({known})")
+        else:
+            lacking = row.no_figure.replace(";", ", ")
+            lines.append(f"{row.category}: unknown, no figure in this category for {lacking}")
     return lines
 
 

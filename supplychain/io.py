@@ -337,7 +337,7 @@ def _column_name(column: object) -> str:
 
 
 def _read_folder(folder: Path) -> _RawGraph:
-    raw = _RawGraph(folder.name, dict(TABLE_FILES))
+    raw = _RawGraph(folder.resolve().name or str(folder), dict(TABLE_FILES))  # "." is its folder
     for table, file_name in TABLE_FILES.items():
         path = folder / file_name
         if not path.exists() and not path.is_symlink():  # a broken link is read, and refused

@@ -378,7 +378,8 @@ def conflict_scope(
     in_rule = {m for text in conflict["materials"] for m in split_ids(text)}
     kind = dict(zip(nodes["id"], nodes["kind"], strict=True))
     places = nodes["country"] if "country" in nodes else pd.Series("", index=nodes.index)
-    country = dict(zip(nodes["id"], places, strict=True))
+    # "cod" is the DR Congo as "COD" is: ISO codes are matched whatever their case
+    country = dict(zip(nodes["id"], places.astype(str).str.strip().str.upper(), strict=True))
     onward: dict[str, list[str]] = {}
     for source, target in zip(edges["source"], edges["target"], strict=True):
         if kind.get(target) in ("mine", "material"):
@@ -463,7 +464,8 @@ def listing_scope(
     labour = read_table("child_forced_labour") if labour is None else labour
     kind = dict(zip(nodes["id"], nodes["kind"], strict=True))
     places = nodes["country"] if "country" in nodes else pd.Series("", index=nodes.index)
-    country = dict(zip(nodes["id"], places, strict=True))
+    # "cod" is the DR Congo as "COD" is: ISO codes are matched whatever their case
+    country = dict(zip(nodes["id"], places.astype(str).str.strip().str.upper(), strict=True))
     onward: dict[str, list[str]] = {}
     for source, target in zip(edges["source"], edges["target"], strict=True):
         if kind.get(target) == "material":

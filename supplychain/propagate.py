@@ -51,6 +51,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from supplychain.build import LEVELS, Matrices, to_matrices
 from supplychain.errors import UnknownCategoryError, UnknownNodeError
@@ -65,6 +66,7 @@ __all__ = [
     "node_position",
     "category_position",
     "plan_up_to",
+    "gross_plan",
 ]
 
 TOTALS_COLUMNS = [
@@ -99,9 +101,10 @@ class Solution:
         (positions in :data:`supplychain.build.LEVELS`); None when opacity was not asked.
     requirements : dict of str to ndarray
         Total requirements of the nodes traced so far (filled by :mod:`supplychain.trace`).
-    plans : dict of int to Plan
+    plans : dict of int or tuple to Plan
         Plans of the system with only the edges at a transparency level or better (see
-        :func:`plan_up_to`).
+        :func:`plan_up_to`), and of its positive flows (keyed ``("gross", level)``, see
+        :func:`gross_plan`).
     with_figures : ndarray of bool, shape (n, k)
         Whether a total rests on any figure at all (else it is no data, not zero).
     """
@@ -112,7 +115,7 @@ class Solution:
     H: np.ndarray
     H_up_to: dict[int, np.ndarray] | None
     requirements: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-    plans: dict[int, Plan] = field(default_factory=dict, repr=False)
+    plans: dict[int | tuple[str, int | None], Plan] = field(default_factory=dict, repr=False)
     derived: dict[object, object] = field(default_factory=dict, repr=False)
     """Results of analyses that hold for every node (social exposure of all nodes ...),
     kept so that asking for many nodes solves them once."""
@@ -168,6 +171,27 @@ def plan_up_to(solution: Solution, level: int) -> Plan:
             node_level=solution.plan.node_level,
         )
     return solution.plans[level]
+
+
+def gross_plan(solution: Solution, up_to: int | None = None) -> Plan:
+    """The plan of the flows that carry mined mass and its risks, made once per solution:
+    with credits (negative amounts), only the positive flows, since mining avoided
+    elsewhere does not undo what was mined for this chain; else the plan itself.
+    ``up_to``: only the edges at that transparency level or better (a position in
+    :data:`~supplychain.build.LEVELS`)."""
+    if not solution.signed:
+        return solution.plan if up_to is None else plan_up_to(solution, up_to)
+    key = ("gross", up_to)
+    if key not in solution.plans:
+        m = solution.matrices
+        keep = m.edge_amount > 0
+        if up_to is not None:
+            keep &= m.edge_level <= up_to
+        n = len(m.nodes)
+        entries = (m.edge_amount[keep], (m.edge_supplier[keep], m.edge_consumer[keep]))
+        A = sp.csr_array(sp.coo_array(entries, shape=(n, n)))
+        solution.plans[key] = plan(A, m.nodes, node_level=solution.plan.node_level)
+    return solution.plans[key]
 
 
 def solve_chain(chain: SupplyChain, opacity: bool = True) -> Solution:

@@ -58,7 +58,7 @@ from supplychain.propagate import (
 )
 from supplychain.social import mined_mass
 from supplychain.solver import solve
-from supplychain.trace import main_category
+from supplychain.trace import gross_requirement_vector, main_category
 from supplychain.uncertainty import (
     DEFAULT_SEED,
     MonteCarlo,
@@ -144,15 +144,22 @@ def _flows(solution, focus: str | None, category: str | None) -> tuple:
     if focus is not None:  # mines matter for the mass they supply, whatever its GWP
         mass = mined_mass(solution)
         if mass[targets[0]] > 0:
-            of_mass = x[:, 0] * mass / mass[targets[0]]
+            of_mass = gross_requirement_vector(solution, focus) * mass / mass[targets[0]]
     total = (demand * weight[:, None]).sum(axis=0)
-    if not (total > 0).any():  # nothing in this category: shares of the amounts
+    if not (total != 0).any():  # nothing in this category: shares of the amounts
         weight, total = np.ones(n), demand.sum(axis=0)
-    scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
-    through = (x * weight[:, None] * scale).max(axis=1)
+    scale = np.divide(1.0, total, out=np.zeros_like(total), where=total != 0)
+    through = _largest_in_size(x * weight[:, None] * scale)
     s, c = matrices.edge_supplier, matrices.edge_consumer
-    edge = (x[c] * matrices.edge_amount[:, None] * weight[s][:, None] * scale).max(axis=1)
+    edge = _largest_in_size(x[c] * matrices.edge_amount[:, None] * weight[s][:, None] * scale)
     return through, edge, of, of_mass
+
+
+def _largest_in_size(shares: np.ndarray) -> np.ndarray:
+    """Per row, the share (signed: a credit's is negative) of the largest size."""
+    if shares.shape[1] == 0:
+        return np.zeros(shares.shape[0])
+    return shares[np.arange(shares.shape[0]), np.abs(shares).argmax(axis=1)]
 
 
 def _visible(solution, share, of_mass, focus, cutoff, max_nodes) -> tuple[np.ndarray, float]:
@@ -160,13 +167,14 @@ def _visible(solution, share, of_mass, focus, cutoff, max_nodes) -> tuple[np.nda
     n = len(share)
     if focus is not None:  # a mine stays if it supplies enough of the mass, however clean
         threshold = DEFAULT_CUTOFF if cutoff is None else cutoff
-        visible = ((share >= threshold) & (share > 0)) | ((of_mass >= threshold) & (of_mass > 0))
+        size = np.abs(share)  # a credit is shown by its size, like any contribution
+        visible = ((size >= threshold) & (size > 0)) | ((of_mass >= threshold) & (of_mass > 0))
         visible[node_position(solution, focus)] = True
     else:
         threshold = 0.0 if cutoff is None else cutoff
-        visible = share >= threshold if threshold > 0 else np.ones(n, dtype=bool)
+        visible = np.abs(share) >= threshold if threshold > 0 else np.ones(n, dtype=bool)
     if visible.sum() > max_nodes:
-        ranked = np.argsort(-share, kind="stable")[:max_nodes]
+        ranked = np.argsort(-np.abs(share), kind="stable")[:max_nodes]
         visible = np.zeros(n, dtype=bool)
         visible[ranked] = True
     return visible, threshold
@@ -252,7 +260,7 @@ def page_data(
         run = None
     details = node_details(solution, ids[keep], category, samples, seed, run)
     network = Network(directed=True)
-    biggest = max(float(share[keep].max(initial=0.0)), 1e-300)
+    biggest = max(float(np.abs(share[keep]).max(initial=0.0)), 1e-300)
     kinds = chain.nodes["kind"].to_numpy()
     levels = chain.nodes["transparency"].to_numpy()
     for position, (px, py) in zip(keep, zip(x, y, strict=True), strict=True):
@@ -264,7 +272,7 @@ def page_data(
             y=float(py),
             physics=False,
             shape="dot",
-            size=float(10 + 30 * math.sqrt(max(share[position], 0) / biggest)),
+            size=float(10 + 30 * math.sqrt(abs(share[position]) / biggest)),
             color={"background": KIND_COLOURS[kinds[position]], "border": colour},
             borderWidth=width,
             shapeProperties={"borderDashes": dashes},
@@ -273,12 +281,12 @@ def page_data(
     positions[keep] = np.arange(len(keep))
     matrices = solution.matrices
     edge_levels = chain.edges["transparency"].to_numpy()
-    widest = max(float(edge_share.max(initial=0.0)), 1e-300)
+    widest = max(float(np.abs(edge_share).max(initial=0.0)), 1e-300)
     for e in np.flatnonzero(
         (positions[matrices.edge_supplier] >= 0) & (positions[matrices.edge_consumer] >= 0)
     ):
         colour, dashes, _ = _STYLE[edge_levels[e]]
-        width = float(0.5 + 9.5 * math.sqrt(max(edge_share[e], 0) / widest))
+        width = float(0.5 + 9.5 * math.sqrt(abs(edge_share[e]) / widest))
         network.add_edge(
             str(ids[matrices.edge_supplier[e]]),
             str(ids[matrices.edge_consumer[e]]),

@@ -257,7 +257,7 @@ def _carried_by_kind(solution: Solution, node: str) -> pd.DataFrame:
     own = solution.matrices.B[:, position].toarray().ravel()
     categories = list(solution.matrices.categories)
     mine = pd.DataFrame({"category": categories, "through": "own", "impact": own})
-    return pd.concat([carried, mine[mine["impact"] > 0]], ignore_index=True)
+    return pd.concat([carried, mine[mine["impact"] != 0]], ignore_index=True)  # uptakes too
 
 
 def comparison_sections(
@@ -275,7 +275,8 @@ def comparison_sections(
     Titles ``side by side`` (columns of
     :func:`supplychain.uncertainty.uncertainty_summary` and ``ratio``) and ``what drives the
     difference`` (``node``, ``category``, ``through``, ``impact``, ``first`` (the first
-    node's), ``difference``, ``share_of_difference``, ``unit``). One solve and one Monte
+    node's), ``difference``, ``share_of_difference``, ``unit``; NaN where a node has no
+    figure in the category: unknown, not 0). One solve and one Monte
     Carlo run (keyed streams: the figures of ``uncertainty --node``).
 
     Raises
@@ -303,14 +304,21 @@ def comparison_sections(
     units = solution.chain.categories.set_index("id")["unit"]
     base = _carried_by_kind(solution, nodes[0]).set_index(["category", "through"])["impact"]
     total_first = dict(first)
+    categories = list(solution.matrices.categories)
+    figures = solution.with_figures  # no figure is unknown, never 0
+    first_has = figures[node_position(solution, nodes[0])]
     rows = []
     for node in nodes[1:]:
         carried = _carried_by_kind(solution, node).set_index(["category", "through"])["impact"]
         keys = list(dict.fromkeys([*base.index, *carried.index]))
         total = dict(spread[spread["node"] == node].set_index("category")["value"])
+        node_has = figures[node_position(solution, node)]
         for category, through in keys:
-            mine, theirs = carried.get((category, through), 0.0), base.get((category, through), 0.0)
+            c = categories.index(category)
+            mine = carried.get((category, through), 0.0) if node_has[c] else np.nan
+            theirs = base.get((category, through), 0.0) if first_has[c] else np.nan
             gap = total.get(category, np.nan) - total_first.get(category, np.nan)
+            difference = mine - theirs + 0.0  # + 0.0: no -0 printed
             rows.append(
                 {
                     "node": node,
@@ -318,8 +326,8 @@ def comparison_sections(
                     "through": through,
                     "impact": mine,
                     "first": theirs,
-                    "difference": mine - theirs,
-                    "share_of_difference": (mine - theirs) / gap if gap else np.nan,
+                    "difference": difference,
+                    "share_of_difference": difference / gap + 0.0 if gap else np.nan,
                     "unit": units.get(category, ""),
                 }
             )

@@ -53,9 +53,14 @@ import scipy.sparse as sp
 from supplychain.build import LEVELS
 from supplychain.errors import UnitError, UnknownIndicatorError
 from supplychain.model import SupplyChain
-from supplychain.propagate import Solution, as_solution, node_position, plan_up_to
+from supplychain.propagate import (
+    Solution,
+    as_solution,
+    gross_plan,
+    node_position,
+)
 from supplychain.schema import RiskLevel, indicator_ids
-from supplychain.solver import Plan, plan, solve
+from supplychain.solver import plan, solve
 from supplychain.trace import requirement_vector
 from supplychain.units import conversion_factor
 
@@ -115,24 +120,7 @@ def mined_mass(chain: SupplyChain | Solution) -> np.ndarray:
     [1000.0, 2.0]
     """
     solution = as_solution(chain)
-    return solve(_gross_plan(solution), mine_kilograms(solution.chain))
-
-
-def _gross_plan(solution: Solution, up_to: int | None = None) -> Plan:
-    """The plan of the flows that carry mined mass and its risks: with credits (negative
-    amounts), only the positive ones, since avoided mining elsewhere does not undo what
-    was mined for this chain; else the plan itself (``up_to``: only the edges at that
-    transparency level or better)."""
-    if not solution.signed:
-        return solution.plan if up_to is None else plan_up_to(solution, up_to)
-    m = solution.matrices
-    keep = m.edge_amount > 0
-    if up_to is not None:
-        keep &= m.edge_level <= up_to
-    n = len(m.nodes)
-    entries = (m.edge_amount[keep], (m.edge_supplier[keep], m.edge_consumer[keep]))
-    A = sp.csr_array(sp.coo_array(entries, shape=(n, n)))
-    return plan(A, m.nodes, node_level=solution.plan.node_level)
+    return solve(gross_plan(solution), mine_kilograms(solution.chain))
 
 
 def _at_levels(chain: SupplyChain, indicator: str, levels: Sequence[str]) -> np.ndarray:
@@ -149,7 +137,7 @@ def _exposed_mass(
     and their own inputs are cut so that no kilogram counts twice."""
     matrices = solution.matrices
     keep = (matrices.edge_level <= up_to) & ~flagged[matrices.edge_consumer]
-    keep &= matrices.edge_amount > 0  # a credit carries no mined mass (see _gross_plan)
+    keep &= matrices.edge_amount > 0  # a credit carries no mined mass (see gross_plan)
     n = len(matrices.nodes)
     A = sp.csr_array(
         sp.coo_array(
@@ -221,7 +209,7 @@ def _exposure_of_all(solution: Solution) -> tuple[np.ndarray, np.ndarray, dict]:
         names = indicators(chain)
         assessed = np.column_stack([_at_levels(chain, i, KNOWN_LEVELS) for i in names])
         mine_kg = mine_kilograms(chain)[:, None]
-        unassessed = solve(_gross_plan(solution), np.where(assessed, 0.0, mine_kg))
+        unassessed = solve(gross_plan(solution), np.where(assessed, 0.0, mine_kg))
         mass, known_mass = mined_mass(solution), _known_mass(solution)
         severe = KNOWN_LEVELS[KNOWN_LEVELS.index(EXPOSED_FROM) :]
         exposed: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
@@ -241,7 +229,7 @@ def _exposure_of_all(solution: Solution) -> tuple[np.ndarray, np.ndarray, dict]:
 
 def _known_mass(solution: Solution) -> np.ndarray:
     """Mined mass per unit of every node through edges that are not ``missing``."""
-    gross = _gross_plan(solution, LEVELS.index("estimated"))
+    gross = gross_plan(solution, LEVELS.index("estimated"))
     return solve(gross, mine_kilograms(solution.chain))
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "input_contributions",
     "path_tree",
     "requirement_vector",
+    "gross_requirement_vector",
     "requirement_vectors",
     "trace_sections",
     "main_category",
@@ -105,6 +106,25 @@ def requirement_vector(solution: Solution, node: str) -> np.ndarray:
     return x
 
 
+def gross_requirement_vector(solution: Solution, node: str) -> np.ndarray:
+    """Like :func:`requirement_vector`, along the positive flows only: what one unit of
+    ``node`` takes before any credit is subtracted, the route of mined mass (a credit mines
+    nothing, see :func:`~supplychain.propagate.gross_plan`). Without credits, the same."""
+    if not solution.signed:
+        return requirement_vector(solution, node)
+    key = ("gross requirements", None)
+    if key not in solution.plans:
+        A = solution.matrices.A.copy()
+        A.data[A.data < 0] = 0.0
+        A.eliminate_zeros()
+        solution.plans[key] = plan(
+            sp.csr_array(A.T), solution.matrices.nodes, node_level=solution.reversed_levels
+        )
+    demand = np.zeros(len(solution.matrices.nodes))
+    demand[node_position(solution, node)] = 1.0
+    return solve(solution.plans[key], demand)
+
+
 def requirements(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     """Every node upstream of ``node`` and how much of it one unit of ``node`` takes.
 
@@ -114,8 +134,10 @@ def requirements(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
         Columns ``node``, ``kind``, ``name``, ``country``, ``amount`` (in ``unit`` per
         one unit of the traced node, through all paths), ``unit``, ``transparency`` (of
         the node). The traced node itself is left out unless a loop makes it take more
-        than one unit of itself (then ``amount`` is that gross amount). Sorted by kind,
-        upstream first, then by amount.
+        than one unit of itself (then ``amount`` is that gross amount). Amounts are net,
+        as Brightway's supply array: a credit (a negative amount) is subtracted, and a node
+        only credited has a negative amount. Sorted by kind, upstream first, then by
+        amount.
 
     Raises
     ------
@@ -126,7 +148,7 @@ def requirements(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
     x = requirement_vector(solution, node)
     root = node_position(solution, node)
     nodes = solution.chain.nodes
-    keep = x > 0
+    keep = x != 0  # a node only credited is there too, with a negative amount
     if np.isclose(x[root], 1.0, rtol=1e-12, atol=0):
         keep[root] = False
     frame = nodes.loc[keep, ["id", "kind", "name", "country", "unit", "transparency"]].copy()
@@ -223,12 +245,16 @@ def requirements_by_country(chain: SupplyChain | Solution, node: str) -> pd.Data
     DataFrame
         Columns ``material`` (the material node(s) the mines feed), ``country``
         (``(unknown)`` where the mine names none), ``amount`` (mined output in ``unit``
-        per unit of the traced node), ``unit``, ``share`` (of that material's mined
-        total), ``mines`` (how many mine nodes).
+        per unit of the traced node, along positive flows: a credit mines nothing, as in
+        :func:`~supplychain.social.mined_mass`), ``unit``, ``share`` (of that material's
+        mined total), ``mines`` (how many mine nodes).
     """
     solution = as_solution(chain)
-    found = requirements(solution, node)
-    mines = found[found["kind"] == "mine"].copy()
+    nodes = solution.chain.nodes
+    x = gross_requirement_vector(solution, node)
+    is_mine = (nodes["kind"] == "mine").to_numpy() & (x > 0)
+    mines = nodes.loc[is_mine, ["id", "country", "unit"]].rename(columns={"id": "node"})
+    mines.insert(2, "amount", x[is_mine])
     mines["material"] = mines["node"].map(_mine_materials(solution.chain, mines["node"]))
     mines["material"] = mines["material"].astype(object).fillna("")
     mines["country"] = mines["country"].replace("", UNKNOWN_COUNTRY)

@@ -237,6 +237,8 @@ def _spec_text(spec: object, value: float) -> str:
         return f"normal(sd={spec.sd:.6g}) cut at 0"
     if isinstance(spec, Range):
         shape = "log-uniform" if spec.min > 0 else "uniform"
+        if spec.max < 0:  # a credit, drawn log-uniform in size (see parameters)
+            shape = "negative log-uniform"
         return f"{shape}(min={spec.min:.6g}, max={spec.max:.6g})"
     if isinstance(spec, Triangular):
         mode = value if spec.mode is None else spec.mode

@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import connected_components
 
 from supplychain.citations import cites_anything, split_ids
 from supplychain.columns import TableProblems, check_table
-from supplychain.distributions import bounds_problem, parse_uncertainty
+from supplychain.distributions import bounds_problem, format_uncertainty, parse_uncertainty
 from supplychain.errors import DivergentLoopError, NumericRangeError, SupplyChainError
 from supplychain.problems import Problem, Severity
 from supplychain.schema import ROW_MODELS, Transparency, indicator_ids
@@ -259,7 +259,8 @@ def _unit_factors(
 def _bounds_warnings(
     found: TableProblems, frame: pd.DataFrame, value_column: str, as_written: pd.Series
 ) -> None:
-    """Warn where a figure lies outside the bounds of its own uncertainty."""
+    """Warn where a figure lies outside the bounds of its own uncertainty; refuse bounds
+    of the other sign than the figure (the draws would turn a cost into a credit)."""
     for text in frame["uncertainty"].unique():
         if not text:
             continue
@@ -267,7 +268,17 @@ def _bounds_warnings(
         if not hasattr(spec, "min"):
             continue
         values = frame[value_column]
-        outside = (frame["uncertainty"] == text) & ((values < spec.min) | (values > spec.max))
+        rows = frame["uncertainty"] == text
+        flipped = rows & (((values > 0) & (spec.max < 0)) | ((values < 0) & (spec.min > 0)))
+        found.each(
+            flipped,
+            as_written,
+            value_column,
+            f"the figure and {format_uncertainty(spec)} have opposite signs, so the draws would"
+            " turn its sign around (a credit is a negative figure with negative bounds)",
+            "uncertainty-sign",
+        )
+        outside = rows & ~flipped & ((values < spec.min) | (values > spec.max))
         messages = pd.Series(
             [bounds_problem(spec, value) for value in values[outside]], index=values.index[outside]
         )

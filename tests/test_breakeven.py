@@ -13,9 +13,12 @@ from supplychain.reference import read_table
 from supplychain.tables import from_tables
 
 
-def chain(general_run=100.0, specific_run=80.0, general_kwh=0.01, specific_kwh=0.001, shared=0):
+def chain(
+    general_run=100.0, specific_run=80.0, general_kwh=0.01, specific_kwh=0.001, shared=0, cooled=()
+):
     """Two tasks on 1 kg CO2e/kWh power: a general model (one run of ``general_run`` kWh,
-    ``general_kwh`` per query on each task) and two task-specific ones (a run each)."""
+    ``general_kwh`` per query on each task) and two task-specific ones (a run each);
+    ``cooled`` services take a kWh of cooling, 0.002 m3 of water, per query."""
     nodes = [
         {"id": "power", "kind": "energy", "unit": "kWh"},
         {"id": "big-run", "kind": "service", "unit": "item"},
@@ -39,6 +42,10 @@ def chain(general_run=100.0, specific_run=80.0, general_kwh=0.01, specific_kwh=0
         if shared:  # the run shared over `shared` queries, as `llm --training-queries` does
             edges.append({"source": "big-run", "target": f"chat-{task}", "amount": 1 / shared})
     impacts = [{"node": "power", "category": "gwp", "value": 1.0}]
+    if cooled:
+        nodes.append({"id": "cooling", "kind": "energy", "unit": "kWh"})
+        edges += [{"source": "cooling", "target": service, "amount": 1.0} for service in cooled]
+        impacts.append({"node": "cooling", "category": "water", "value": 0.002})
     return from_tables(nodes=nodes, edges=edges, impacts=impacts)
 
 
@@ -159,3 +166,35 @@ def test_the_command_names_what_is_wrong_without_a_traceback(capsys, extra, word
     assert main(["breakeven", "ai-inference", *BLOOMZ, *extra]) == 1
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+def test_a_general_service_named_for_two_tasks_serves_both():
+    """chat-a for both tasks: it serves 2 N queries, 0.02 per N in all (it was counted once,
+    0.01, as though the second task were free)."""
+    row = break_even(chain(), [("chat-a", "small-a"), ("chat-a", "small-b")], "big-run", RUNS)
+    assert row.iloc[0]["general_per_unit"] == pytest.approx(0.02, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("tasks", "general_run", "runs", "message"),
+    [
+        (TASKS, "big-run", {"chat-a": "run-a"}, "no task-specific service"),
+        (TASKS, "chat-a", RUNS, "a training run and as a service"),
+        (TASKS, "big-run", {"small-a": "small-b"}, "a training run and as a service"),
+        (TASKS, "big-run", {"small-a": "big-run"}, "general run and as a task-specific"),
+    ],
+)
+def test_a_node_in_two_parts_is_refused(tasks, general_run, runs, message):
+    with pytest.raises(IncomparableError, match=message):
+        break_even(chain(), tasks, general_run, runs)
+
+
+def test_a_category_a_run_has_no_figure_in_is_unknown_not_free():
+    """Water on the services' power only: the runs have no water figure, so the answer is
+    unknown (it read as runs of 0 m3 before, and the general model 'never' the cheaper)."""
+    extra = chain(cooled=("chat-a", "small-a"))
+    rows = break_even(extra, TASKS, "big-run", RUNS).set_index("category")
+    assert rows.loc["water", "general_cheaper"] == "unknown"
+    assert math.isnan(rows.loc["water", "general_training"])
+    assert rows.loc["water", "no_figure"] == "big-run;run-a;run-b;chat-b;small-b"
+    assert rows.loc["gwp", "no_figure"] == "" and rows.loc["gwp", "general_cheaper"] == "below N*"

@@ -311,3 +311,11 @@ def test_report_shows_headline_totals_and_hotspots(capsys):
     }
     assert all("opacity" in row for row in headline)
     assert spots[0]["node"] == "image-generation" and spots[0]["hotspot"] == "electricity-usa"
+
+
+def test_a_graph_read_as_dot_is_named_by_its_folder(tmp_path, monkeypatch, capsys):
+    assert main(["export", "example", "--to", "csv", "-o", str(tmp_path / "mine")]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path / "mine")
+    assert main(["validate", "."]) == 0
+    assert capsys.readouterr().out.startswith("mine: valid")  # it read ": valid"

@@ -140,3 +140,17 @@ def test_no_shipped_part_of_a_listed_country_lacks_its_level(name):
     # none has a sourced country of assembly yet (the README says so)
     chain = load(name)
     assert listing_scope(chain.nodes, chain.edges, chain.social).empty
+
+
+def test_country_codes_match_whatever_their_case():
+    """'rwa' and ' chn' are Rwanda and China: the scopes found nothing for them before."""
+    nodes = pd.DataFrame(
+        {
+            "id": ["smelter", "tin", "board"],
+            "kind": ["material", "material", "component"],
+            "country": ["rwa", "", " chn"],
+        }
+    )
+    edges = pd.DataFrame({"source": ["smelter", "tin"], "target": ["tin", "board"]})
+    assert list(conflict_scope(nodes, edges)["node"]) == ["smelter"]
+    assert set(listing_scope(nodes, edges)["node"]) == {"board"}

@@ -145,6 +145,8 @@ def test_the_draws_of_a_negative_figure_keep_its_sign():
         assert (drawn < 0).all(), text
         if text.startswith("range"):
             assert drawn.min() >= -0.8 and drawn.max() <= -0.3
+            described = params.table.loc[row, "distribution"]
+            assert described == "negative log-uniform(min=-0.8, max=-0.3)"  # not "uniform"
 
 
 def test_a_credit_carries_no_mined_mass_and_no_social_risk():
@@ -185,3 +187,136 @@ def test_the_report_says_what_opacity_means_with_credits(tmp_path, capsys):
     assert "the graph has credits" in capsys.readouterr().err
     assert main(["report", "example", "--no-page"]) == 0
     assert "credits" not in capsys.readouterr().err  # a graph without any says nothing
+
+
+def test_the_audit_traces_mined_mass_along_positive_flows():
+    """All 2 kg of ore come from a country mine: the credit takes nothing from coverage
+    (a signed trace made it 1.5 of 2 kg, 25 % of unknown origin)."""
+    from supplychain.audit import audit
+
+    row = audit(recycled_part(), ["part"]).coverage.iloc[0]
+    assert row["mined"] == pytest.approx(2.0)
+    assert row["country_only_share"] == pytest.approx(1.0)
+    assert row["unknown_origin_share"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_the_audit_ranks_a_credit_gap_by_its_size():
+    """The estimated credit scrap -> part is a gap of -5 / 14 of the total, signed."""
+    from supplychain.audit import audit
+
+    gaps = audit(recycled_part(), ["part"]).gaps.set_index("gap")
+    assert gaps.loc["scrap -> part", "share"] == pytest.approx(-5 / 14)
+
+
+def test_a_credited_node_is_in_the_requirements_and_mines_are_gross():
+    from supplychain.trace import requirements, requirements_by_country
+
+    chain = recycled_part()
+    found = requirements(chain, "part").set_index("node")["amount"]
+    assert found["scrap"] == pytest.approx(-0.5)  # credited only: a negative amount
+    assert found["metal"] == pytest.approx(1.5) and found["ore"] == pytest.approx(1.5)  # net
+    by_country = requirements_by_country(chain, "part").set_index("country")["amount"]
+    assert by_country["COD"] == pytest.approx(2.0)  # mined, as mined_mass
+
+
+def test_a_focused_page_shows_a_credit_by_its_size():
+    """The credit scrap -> part is 5 / 14 of the part's total (negative): shown, sized by
+    its size; before, a page kept only positive shares and hid it."""
+    from supplychain.render import page_data
+
+    data = page_data(recycled_part(), focus="part", samples=0)
+    shown = {node["id"]: node for node in data["nodes"]}
+    assert "scrap" in shown
+    assert shown["scrap"]["size"] > 10  # 10 is the size of a node with no share
+
+
+def test_a_comparison_counts_an_uptake_as_own():
+    """Two parts alike but for an uptake of 1 kg CO2e: the difference is all ``own``."""
+    from supplychain.report import comparison_sections
+
+    part = {"kind": "component", "unit": "item"}
+    chain = from_tables(
+        nodes=[
+            {"id": "grid", "kind": "energy", "unit": "kWh"},
+            {"id": "plain", **part},
+            {"id": "planted", **part},
+        ],
+        edges=[{"source": "grid", "target": t, "amount": 2.0} for t in ("plain", "planted")],
+        impacts=[
+            {"node": "grid", "category": "gwp", "value": 0.5},
+            {"node": "planted", "category": "gwp", "value": -1.0},
+        ],
+    )
+    drivers = comparison_sections(chain, ["plain", "planted"], samples=20)
+    drivers = drivers["what drives the difference"].set_index("through")
+    assert drivers.loc["own", "impact"] == -1.0
+    assert drivers.loc["own", "share_of_difference"] == pytest.approx(1.0)
+
+
+def test_a_comparison_leaves_a_category_without_figures_unknown():
+    """Water only on the second part's cooling: the first part's water is unknown, so its
+    difference is too (it read as 0, the whole water total a difference)."""
+    from supplychain.report import comparison_sections
+
+    part = {"kind": "component", "unit": "item"}
+    chain = from_tables(
+        nodes=[
+            {"id": "grid", "kind": "energy", "unit": "kWh"},
+            {"id": "cooling", "kind": "energy", "unit": "kWh"},
+            {"id": "dry", **part},
+            {"id": "cooled", **part},
+        ],
+        edges=[
+            {"source": "grid", "target": "dry", "amount": 2.0},
+            {"source": "grid", "target": "cooled", "amount": 2.0},
+            {"source": "cooling", "target": "cooled", "amount": 1.0},
+        ],
+        impacts=[
+            {"node": "grid", "category": "gwp", "value": 0.5},
+            {"node": "cooling", "category": "water", "value": 0.01},
+        ],
+    )
+    drivers = comparison_sections(chain, ["dry", "cooled"], samples=20)
+    drivers = drivers["what drives the difference"].set_index(["category", "through"])
+    assert drivers.loc[("water", "energy"), "impact"] == pytest.approx(0.01)
+    assert np.isnan(drivers.loc[("water", "energy"), "first"])
+    assert np.isnan(drivers.loc[("water", "energy"), "difference"])
+    assert str(drivers.loc[("gwp", "energy"), "difference"]) == "0.0"  # never -0.0
+
+
+def _two_services(tmp_path, second="forest"):
+    from supplychain.io import save_csv
+
+    service = {"kind": "service", "unit": "1000 queries"}
+    chain = from_tables(
+        nodes=[{"id": "server", **service}, {"id": second, **service}],
+        impacts=[
+            {"node": "server", "category": "gwp", "value": 3.0},
+            {"node": second, "category": "gwp", "value": -2.0 if second == "forest" else 1.0},
+        ],
+    )
+    save_csv(chain, tmp_path / "g")
+    return str(tmp_path / "g")
+
+
+def test_a_chart_names_the_negative_totals_it_leaves_out(tmp_path, capsys):
+    graph = _two_services(tmp_path)
+    chart = str(tmp_path / "c.svg")
+    assert main(["uncertainty", graph, "--samples", "20", "--chart", chart]) == 0
+    err = capsys.readouterr().err
+    assert "left out of the chart, a log axis draws positive totals only: forest (-2)" in err
+    assert "(1 bars)" in err
+    code = main(
+        ["uncertainty", graph, "--samples", "20", "--node", "forest", "--chart", chart + "2.svg"]
+    )
+    assert code == 1
+    assert (
+        "a log axis draws positive totals only, and forest (-2) is not" in capsys.readouterr().err
+    )
+
+
+def test_a_missing_glyph_is_one_line_not_a_warning_per_character(tmp_path, capsys):
+    graph = _two_services(tmp_path, second="服务器")
+    assert main(["uncertainty", graph, "--samples", "20", "--chart", str(tmp_path / "c.png")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("not in the chart's font") == 1 and "UserWarning" not in err

@@ -645,6 +645,13 @@ ERROR_CASES = [
         "min 10 is above max 6",
     ),
     case(
+        "uncertainty-of-the-other-sign",
+        replace("impacts", "mine_id,gwp,11,,", 'mine_id,gwp,11,,"range(-9, -2)"'),
+        "uncertainty-sign at impacts row 3, column value, value '11'",
+        "the figure and range(min=-9, max=-2) have opposite signs, so the draws would turn its"
+        " sign around (a credit is a negative figure with negative bounds)",
+    ),
+    case(
         "uncertainty-junk",
         replace("edges", "lognormal(gsd=1.5)", "give or take"),
         "bad-uncertainty at edges row 5, column uncertainty, value 'give or take'",
