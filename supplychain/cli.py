@@ -283,7 +283,7 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write a graph as JSON, CSV tables or GraphML")
     export.add_argument("path", metavar="PATH", help=_PATH_HELP)
-    export.add_argument("--to", choices=("json", "csv", "graphml"), required=True)
+    export.add_argument("--to", choices=("json", "csv", "xlsx", "graphml"), required=True)
     export.add_argument(
         "-o",
         "--output",
@@ -379,7 +379,18 @@ def _parser() -> argparse.ArgumentParser:
         " with P5-P95, the ratio to the first, and what drives the difference",
     )
     compare.add_argument("path", metavar="PATH", help=_PATH_HELP)
-    compare.add_argument("nodes", nargs="+", metavar="NODE", help="two or more node ids")
+    compare.add_argument(
+        "nodes",
+        nargs="+",
+        metavar="NODE",
+        help="two or more node ids; with --scenarios, one or more",
+    )
+    compare.add_argument(
+        "--scenarios",
+        metavar="FILE",
+        help="a CSV table of changes (scenario, change, source, target, node, category, value,"
+        " unit, note): the base and each scenario side by side, the graph unchanged",
+    )
     compare.add_argument("--category", help="only this category (e.g. gwp)")
     compare.add_argument(
         "--samples",
@@ -724,11 +735,12 @@ def _trace(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from supplychain.graphml import export_graphml
-    from supplychain.io import load, resolve_graph_path, save_csv, save_json
+    from supplychain.io import load, resolve_graph_path, save_csv, save_json, save_xlsx
 
     chain = load(args.path)
     source = resolve_graph_path(args.path)
-    writer = {"json": save_json, "csv": save_csv, "graphml": export_graphml}[args.to]
+    writers = {"json": save_json, "csv": save_csv, "xlsx": save_xlsx, "graphml": export_graphml}
+    writer = writers[args.to]
     writer(chain, Path(args.output), overwrite=args.overwrite, protect=(source,))
     sys.stderr.write(
         terminal_safe(
@@ -848,8 +860,11 @@ def _compare(args: argparse.Namespace) -> int:
     from supplychain.trace import main_category
 
     nodes = list(dict.fromkeys(args.nodes))
-    if len(nodes) < 2:
-        sys.stderr.write("supplychain compare: name two or more different nodes\n")
+    if len(nodes) < 2 and args.scenarios is None:
+        sys.stderr.write(
+            "supplychain compare: name two or more different nodes, or scenarios of one"
+            " (--scenarios FILE)\n"
+        )
         return 2
     chain = load(args.path)
     matrices = to_matrices(chain)
@@ -857,16 +872,32 @@ def _compare(args: argparse.Namespace) -> int:
         node_position(matrices.nodes, node)  # names an unknown node, with the closest ids
     if args.category:
         category_position(matrices.categories, args.category)
-    sections = comparison_sections(chain, nodes, args.samples, args.seed)
+    if args.scenarios is not None:
+        from supplychain.report import scenario_sections
+        from supplychain.scenarios import read_scenarios, scenario_chains
+
+        changes = read_scenarios(args.scenarios)
+        graphs = scenario_chains(chain, changes, Path(args.scenarios).name)
+        sections = scenario_sections(chain, graphs, nodes, args.samples, args.seed)
+        side = "base and scenarios"
+    else:
+        sections = comparison_sections(chain, nodes, args.samples, args.seed)
+        side = "side by side"
     if args.category:
         sections = {
             title: frame[frame["category"] == args.category].reset_index(drop=True)
             for title, frame in sections.items()
         }
+    if args.scenarios is not None:
+        sections["the changes"] = changes.drop(columns="transparency")
     if args.chart is not None:
         category = args.category or main_category(matrices.categories)
         none_left = f"nothing to chart: none of the nodes has a total in {category}"
-        _write_chart(sections["side by side"], category, args.chart, args.path, none_left)
+        rows = sections[side]
+        if args.scenarios is not None:  # a bar per scenario (and node)
+            label = rows["scenario"] if len(nodes) == 1 else rows["scenario"] + ": " + rows["node"]
+            rows = rows.assign(node=label)
+        _write_chart(rows, category, args.chart, args.path, none_left)
     sys.stdout.write(render_sections(sections, args.format))
     return 0
 

@@ -1,4 +1,4 @@
-"""GraphML export, for Gephi, yEd, Cytoscape and networkx users; not read back by us.
+"""GraphML export, for Gephi, yEd, Cytoscape and networkx users; it loads back losslessly.
 
 >>> import tempfile, pathlib
 >>> from supplychain.io import load
@@ -19,6 +19,7 @@ import pandas as pd
 
 from supplychain.build import to_networkx
 from supplychain.files import atomic_write, check_target
+from supplychain.io import GRAPHML_GRAPH_KEY, graph_json
 from supplychain.model import SupplyChain
 
 __all__ = ["export_graphml"]
@@ -30,11 +31,13 @@ def export_graphml(
     overwrite: bool = False,
     protect: tuple[Path, ...] = (),
 ) -> None:
-    """Write the graph as GraphML (for Gephi and other tools); not read back by us.
+    """Write the graph as GraphML, for Gephi and other tools, and to load back.
 
     Node attributes: the node columns, plus ``direct_<category>`` (direct impact in the
     category's unit per node unit). Edge attributes: the edge columns, with ``amount`` the
-    converted amount (supplier unit per consumer unit) and ``amount_as_written``.
+    converted amount (supplier unit per consumer unit) and ``amount_as_written``. The graph
+    attribute :data:`~supplychain.io.GRAPHML_GRAPH_KEY` holds the whole graph in its JSON
+    form, from which :func:`supplychain.io.load` reads the file back, losing nothing.
 
     Raises
     ------
@@ -47,7 +50,7 @@ def export_graphml(
     target = Path(file)
     check_target(target, overwrite, protect)
     graph = to_networkx(chain)
-    flat = nx.DiGraph(name=chain.name)
+    flat = nx.DiGraph(name=chain.name, **{GRAPHML_GRAPH_KEY: graph_json(chain)})
     for node, attributes in graph.nodes(data=True):
         values = {k: v for k, v in attributes.items() if k != "direct_impacts"}
         for category, value in attributes.get("direct_impacts", {}).items():

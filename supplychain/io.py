@@ -29,8 +29,10 @@ import json
 import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -62,6 +64,7 @@ from supplychain.problems import Problem, Severity
 from supplychain.schema import ROW_MODELS, GraphDocument
 from supplychain.shipped import shipped_graph_names, shipped_graph_path
 from supplychain.validate import check_graph
+from supplychain.workbook import read_workbook, write_workbook
 
 __all__ = [
     "resolve_graph_path",
@@ -71,11 +74,20 @@ __all__ = [
     "save_csv",
     "check_table_folder",
     "save_json",
+    "save_xlsx",
+    "graph_tables",
+    "graph_json",
+    "GRAPHML_GRAPH_KEY",
+    "read_csv_cells",
     "TABLE_FILES",
 ]
 
 TABLE_FILES = {table: f"{table}.csv" for table in ROW_MODELS}
 """File name of each table in a graph folder."""
+
+GRAPH_FILE_SUFFIXES = (".json", ".xlsx", ".graphml")
+"""The files a graph may be, besides a folder of CSV tables: the JSON form, an Excel
+workbook (a sheet per table) and the GraphML that ``export`` writes."""
 
 _EXPECTED_FILES = {"edges", "impacts"}
 
@@ -109,14 +121,16 @@ def resolve_graph_path(path: str | os.PathLike) -> Path:
     """
     candidate = Path(path)
     if candidate.exists():
-        if candidate.is_dir() or candidate.suffix.lower() == ".json":
+        if candidate.is_dir() or candidate.suffix.lower() in GRAPH_FILE_SUFFIXES:
             return candidate
         if candidate.suffix.lower() == ".csv":
             raise GraphNotFoundError(
                 f"{candidate}: a graph is the folder holding nodes.csv, edges.csv, ...;"
                 f" give the folder {candidate.parent}"
             )
-        raise GraphNotFoundError(f"{candidate}: not a graph folder or a .json file")
+        raise GraphNotFoundError(
+            f"{candidate}: not a graph folder, nor a {', '.join(GRAPH_FILE_SUFFIXES)} file"
+        )
     shipped = shipped_graph_path(str(path))
     if shipped is not None:
         return shipped
@@ -160,11 +174,16 @@ def _decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        byte = data[error.start : error.start + 1].hex()
+        byte = data[error.start : error.start + 1]
+        try:
+            windows = f" ({byte.decode('cp1252')!r} in Windows-1252, as Excel saves 'CSV')"
+        except UnicodeDecodeError:
+            windows = ""
         return None, [
             _problem(
                 file,
-                f"not UTF-8: byte 0x{byte} at offset {error.start}; save the file as UTF-8",
+                f"not UTF-8: byte 0x{byte.hex()} at offset {error.start}{windows}; save the"
+                " file as UTF-8 (Excel: 'CSV UTF-8')",
                 "not-utf8",
                 line,
             )
@@ -182,7 +201,7 @@ def _read_bytes(path: Path) -> tuple[bytes | None, list[Problem]]:
         return None, [_problem(path.name, f"cannot read: {reason}", "unreadable")]
 
 
-def _shape_problems(raw: bytes, file: str) -> list[Problem]:
+def _shape_problems(raw: bytes, file: str, separator: str = ",") -> list[Problem]:
     """Refuse, before parsing, a table whose lines or header would cost too much: a line
     over :data:`MAX_LINE_BYTES`, a header over :data:`MAX_COLUMNS` columns."""
     ends = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 0x0A)
@@ -198,7 +217,8 @@ def _shape_problems(raw: bytes, file: str) -> list[Problem]:
                 "too-large",
             )
         ]
-    columns = raw[: ends[0] if len(ends) else len(raw)].count(b",") + 1  # at most, if quoted
+    header = raw[: ends[0] if len(ends) else len(raw)]
+    columns = header.count(separator.encode()) + 1  # at most, if quoted
     if columns > MAX_COLUMNS:
         return [
             _problem(
@@ -211,8 +231,29 @@ def _shape_problems(raw: bytes, file: str) -> list[Problem]:
     return []
 
 
+NUMBER_COLUMNS = {"nodes": ("lat", "lon"), "edges": ("amount",), "impacts": ("value",)}
+"""The columns of a graph's tables that hold numbers (decimal commas are read there)."""
+
+
 def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Read one CSV table as text; index = spreadsheet row (header = row 1)."""
+    """Read one CSV table of a graph as text; index = spreadsheet row (header = row 1)."""
+    required = [name for name, f in ROW_MODELS[table].model_fields.items() if f.is_required()]
+    return read_csv_cells(path, required, NUMBER_COLUMNS.get(table, ()))
+
+
+def read_csv_cells(
+    path: Path, required: Sequence[str], numbers: Sequence[str] = ()
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The cells of a CSV file as text, read as a graph's tables are (the same encodings,
+    limits and spreadsheet conventions); index = spreadsheet row (header = row 1), headers
+    matched without case. ``required``: the columns an empty file is told to have. None
+    and the problems when it cannot be read as a table.
+
+    A file whose header has no comma but semicolons (or tabs) is read with that separator,
+    as Excel saves CSV where the comma is the decimal mark; its ``numbers`` columns are
+    then read with decimal commas (``0,74``; ``1.234,5`` with a thousands point), and a
+    number such as ``1.234`` there, a thousands point or a decimal one, is refused as
+    ambiguous."""
     data, problems = _read_bytes(path)
     if data is None:
         return None, problems
@@ -220,7 +261,6 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
     if text is None:
         return None, problems
     if not text.strip():
-        required = [name for name, f in ROW_MODELS[table].model_fields.items() if f.is_required()]
         return None, [
             _problem(
                 path.name,
@@ -229,20 +269,22 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
             )
         ]
     raw = data.removeprefix(b"\xef\xbb\xbf")  # decoded above: valid UTF-8
-    shape = _shape_problems(raw, path.name)
+    separator = _separator(raw)
+    shape = _shape_problems(raw, path.name, separator)
     if shape:
         return None, shape
     try:
         cells = pd.read_csv(
             io.BytesIO(raw),
             header=None,
+            sep=separator,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
             skipinitialspace=True,  # white space after a comma: dropped by the parser
         )
     except (pd.errors.ParserError, ValueError) as error:
-        ragged = _ragged_rows(text, path.name)
+        ragged = _ragged_rows(text, path.name, separator)
         if ragged:
             return None, ragged
         message = str(error).strip().splitlines()[-1]
@@ -269,6 +311,56 @@ def _read_csv_table(path: Path, table: str) -> tuple[pd.DataFrame | None, list[P
         candidates = frame[first_empty]
         empty_rows = candidates.index[(candidates == "").all(axis=1)]
         frame = frame.drop(index=empty_rows)
+    if separator != ",":
+        frame, comma_problems = _decimal_commas(frame, numbers, path.name)
+        problems = problems + comma_problems
+    return frame, problems
+
+
+_DECIMAL_COMMA = re.compile(
+    r"[+-]?\d{1,3}(\.\d{3})*,\d+([eE][+-]?\d+)?|[+-]?\d+,\d+([eE][+-]?\d+)?"
+)
+_THOUSANDS_ONLY = re.compile(r"[+-]?\d{1,3}(\.\d{3})+")
+
+
+def _separator(raw: bytes) -> str:
+    """``,``, or ``;`` or a tab where the header has none of the first but the other."""
+    header = raw.split(b"\n", 1)[0]
+    if b"," in header:
+        return ","
+    if b";" in header:
+        return ";"
+    return "\t" if b"\t" in header else ","
+
+
+def _decimal_commas(
+    frame: pd.DataFrame, numbers: Sequence[str], file: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """``numbers`` columns of a file that uses decimal commas, read as numbers with a
+    decimal point; a ``1.234`` there is ambiguous and refused."""
+    problems = []
+    frame = frame.copy()
+    for column in [c for c in numbers if c in frame.columns]:
+        cells = frame[column]
+        comma = cells.str.fullmatch(_DECIMAL_COMMA.pattern)
+        frame.loc[comma, column] = (
+            cells[comma].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        )
+        for row in cells.index[cells.str.fullmatch(_THOUSANDS_ONLY.pattern)]:
+            problems.append(
+                Problem(
+                    Severity.ERROR,
+                    "ambiguous-number",
+                    "the file separates cells with semicolons, so its decimal mark is the comma:"
+                    f" is {cells[row]!r} a thousands point or a decimal one? write it without"
+                    " the point, or with a decimal comma",
+                    file,
+                    file.removesuffix(".csv"),
+                    int(row),
+                    column,
+                    cells[row],
+                )
+            )
     return frame, problems
 
 
@@ -304,10 +396,11 @@ def _space_at_cell_edge(raw: bytes) -> bool:
     return _RARE_SPACE.search(raw) is not None
 
 
-def _ragged_rows(text: str, file: str) -> list[Problem]:
+def _ragged_rows(text: str, file: str, separator: str = ",") -> list[Problem]:
     """Every row with more cells than the header (pandas stops at the first); none if the
     text is not CSV at all."""
-    records = csv.reader(io.StringIO(text, newline=""))  # a lone \r ends a row, as in pandas
+    # a lone \r ends a row, as in pandas
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     try:
         header = next(records, [])
         rows = list(enumerate(records, start=2))
@@ -364,6 +457,67 @@ def _read_folder(folder: Path) -> _RawGraph:
                 _problem(other.name, message, "unknown-file", severity=Severity.WARNING)
             )
     return raw
+
+
+def _read_workbook(path: Path) -> _RawGraph:
+    """A graph from an Excel workbook, one sheet per table (:mod:`supplychain.workbook`)."""
+    raw = _RawGraph(path.stem, {table: path.name for table in TABLE_FILES})
+    tables, problems = read_workbook(path, list(TABLE_FILES))
+    raw.problems.extend(problems)
+    if any(p.is_error and p.code in ("not-a-workbook", "unreadable") for p in problems):
+        return raw
+    for table, frame in tables.items():
+        frame.columns = [_column_name(column) for column in frame.columns]
+        raw.tables[table] = frame
+    raw.unreadable.update(p.table for p in problems if p.is_error and p.code == "too-large")
+    if "nodes" not in tables:
+        raw.problems.append(
+            _problem(path.name, "no sheet 'nodes' in the workbook: a graph needs one", "no-nodes")
+        )
+    return raw
+
+
+GRAPHML_GRAPH_KEY = "supplychain_graph"
+"""The GraphML graph attribute in which ``export --to graphml`` keeps the whole graph in
+its JSON form, so that the file loads back losslessly (the node and edge attributes are
+for Gephi and other tools)."""
+
+
+def _read_graphml(path: Path) -> _RawGraph:
+    """A graph from a GraphML file written by ``export --to graphml``: its JSON form, kept
+    in the graph attribute :data:`GRAPHML_GRAPH_KEY`."""
+    raw = _RawGraph(path.stem, {table: path.name for table in ROW_MODELS})
+    data, problems = _read_bytes(path)
+    raw.problems = problems
+    if data is None:
+        return raw
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raw.problems.append(
+            _problem(path.name, f"not readable GraphML (XML): {error}", "bad-graphml")
+        )
+        return raw
+    space = "{http://graphml.graphdrawing.org/xmlns}"
+    keys = {
+        key.get("id")
+        for key in root.iter(f"{space}key")
+        if key.get("attr.name") == GRAPHML_GRAPH_KEY and key.get("for") == "graph"
+    }
+    graph = root.find(f"{space}graph")
+    held = [d.text or "" for d in (graph if graph is not None else []) if d.get("key") in keys]
+    if not held:
+        raw.problems.append(
+            _problem(
+                path.name,
+                "this GraphML holds no supplychain graph (written by another tool or an older"
+                " export): its tables cannot be rebuilt from node and edge attributes; export"
+                " the graph again, or load its CSV or JSON form",
+                "bad-graphml",
+            )
+        )
+        return raw
+    return _parse_json(raw, held[0], path)
 
 
 class _Object(dict):
@@ -457,6 +611,11 @@ def _read_json(path: Path) -> _RawGraph:
     raw.problems = problems + decode_problems
     if text is None:
         return raw
+    return _parse_json(raw, text, path)
+
+
+def _parse_json(raw: _RawGraph, text: str, path: Path) -> _RawGraph:
+    """The tables of the JSON form ``text`` into ``raw`` (or its problems)."""
     try:
         document = json.loads(text, object_pairs_hook=_object)
     except json.JSONDecodeError as error:
@@ -523,8 +682,16 @@ def read_problems(path: str | os.PathLike) -> tuple[SupplyChain | None, list[Pro
     GraphNotFoundError
         If ``path`` is no graph (see :func:`resolve_graph_path`).
     """
-    resolved = resolve_graph_path(path)
-    raw = _read_folder(resolved) if resolved.is_dir() else _read_json(resolved)
+    resolved = resolved_path = resolve_graph_path(path)
+    suffix = resolved_path.suffix.lower()
+    if resolved.is_dir():
+        raw = _read_folder(resolved)
+    elif suffix == ".xlsx":
+        raw = _read_workbook(resolved)
+    elif suffix == ".graphml":
+        raw = _read_graphml(resolved)
+    else:
+        raw = _read_json(resolved)
     if "nodes" not in raw.tables:  # nothing to check against: check each table on its own
         for table, frame in raw.tables.items():
             raw.problems.extend(check_table(frame, table, raw.files[table])[1])
@@ -565,7 +732,7 @@ def load(path: str | os.PathLike) -> SupplyChain:
 # ---------------------------------------------------------------------------- writing
 
 
-def _output_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
+def graph_tables(chain: SupplyChain) -> dict[str, pd.DataFrame]:
     """The tables as they are written: schema columns and extras, no derived ones."""
     tables = {}
     for table in ROW_MODELS:
@@ -598,7 +765,7 @@ def save_csv(
     """
     target = Path(folder)
     existing = check_table_folder(target, overwrite, protect)
-    tables = _output_tables(chain)
+    tables = graph_tables(chain)
     made = not target.exists()
     try:
         target.mkdir(exist_ok=True)
@@ -685,9 +852,14 @@ def _table_records(frame: pd.DataFrame) -> list[dict]:
 def graph_document(chain: SupplyChain) -> dict:
     """The JSON form of a graph as a dict (empty cells left out)."""
     document: dict[str, object] = {"format": "supplychain-graph", "version": 1, "name": chain.name}
-    for table, frame in _output_tables(chain).items():
+    for table, frame in graph_tables(chain).items():
         document[table] = _table_records(frame)
     return document
+
+
+def graph_json(chain: SupplyChain) -> str:
+    """The JSON form of a graph as text, as :func:`save_json` writes it."""
+    return _json_text(graph_document(chain))
 
 
 def _json_text(document: dict) -> str:
@@ -727,3 +899,26 @@ def save_json(
     check_target(target, overwrite, protect)
     text = _json_text(graph_document(chain))
     atomic_write(target, lambda path: path.write_text(text, encoding="utf-8"))
+
+
+def save_xlsx(
+    chain: SupplyChain,
+    file: str | os.PathLike,
+    overwrite: bool = False,
+    protect: tuple[Path, ...] = (),
+) -> None:
+    """Write the graph as an Excel workbook, one sheet per table (numbers as numbers, text
+    never a formula); it loads back as the same graph.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``file`` exists and ``overwrite`` is false, is a folder, or lies inside one of
+        ``protect`` (the inputs).
+    WriteError
+        If it cannot be written (the target is then unchanged).
+    """
+    target = Path(file)
+    check_target(target, overwrite, protect)
+    tables = graph_tables(chain)
+    atomic_write(target, lambda path: write_workbook(tables, path))

@@ -75,11 +75,14 @@ class Problem:
 
     @property
     def location(self) -> str:
-        """Where, as a person reads it: ``edges.csv, row 7, column target``."""
+        """Where, as a person reads it: ``edges.csv, row 7, column target`` (a workbook's:
+        ``graph.xlsx, sheet edges, row 7, column target``)."""
         parts = [self.file] if self.file else []
         if self.row is not None:
             if self.file.endswith(".csv"):
                 parts.append(f"row {self.row}")
+            elif self.file.lower().endswith(".xlsx") and self.table:
+                parts.append(f"sheet {self.table}, row {self.row}")
             elif self.table:
                 parts.append(f"{self.table}[{self.row}]")
             else:  # a place in a file that was not read as a table (e.g. bad bytes)

@@ -37,6 +37,7 @@ from supplychain.uncertainty import (
 )
 
 __all__ = [
+    "scenario_sections",
     "report_sections",
     "report_samples",
     "headline_nodes",
@@ -260,6 +261,64 @@ def _carried_by_kind(solution: Solution, node: str) -> pd.DataFrame:
     return pd.concat([carried, mine[mine["impact"] != 0]], ignore_index=True)  # uptakes too
 
 
+DRIVER_COLUMNS = [
+    "node",
+    "category",
+    "through",
+    "impact",
+    "first",
+    "difference",
+    "share_of_difference",
+    "unit",
+]
+"""Columns of the ``what drives the difference`` table of a comparison."""
+
+
+def _drivers(first: tuple, other: tuple) -> pd.DataFrame:
+    """Per category and kind of direct input (:func:`_carried_by_kind`), what ``other``
+    carries, what ``first`` does and its share of the difference of their totals. Each is
+    ``(solution, node, totals by category)``; a node with no figure in a category has NaN
+    there (unknown, not 0)."""
+    (first_solution, first_node, first_total), (solution, node, total) = first, other
+    base = _carried_by_kind(first_solution, first_node).set_index(["category", "through"])
+    carried = _carried_by_kind(solution, node).set_index(["category", "through"])
+    base, carried = base["impact"], carried["impact"]
+    first_has = dict(
+        zip(
+            first_solution.matrices.categories,
+            first_solution.with_figures[node_position(first_solution, first_node)],
+            strict=True,
+        )
+    )
+    node_has = dict(
+        zip(
+            solution.matrices.categories,
+            solution.with_figures[node_position(solution, node)],
+            strict=True,
+        )
+    )
+    units = solution.chain.categories.set_index("id")["unit"]
+    rows = []
+    for category, through in dict.fromkeys([*base.index, *carried.index]):
+        mine = carried.get((category, through), 0.0) if node_has.get(category) else np.nan
+        theirs = base.get((category, through), 0.0) if first_has.get(category) else np.nan
+        gap = total.get(category, np.nan) - first_total.get(category, np.nan)
+        difference = mine - theirs + 0.0  # + 0.0: no -0 printed
+        rows.append(
+            {
+                "node": node,
+                "category": category,
+                "through": through,
+                "impact": mine,
+                "first": theirs,
+                "difference": difference,
+                "share_of_difference": difference / gap + 0.0 if gap else np.nan,
+                "unit": units.get(category, ""),
+            }
+        )
+    return pd.DataFrame(rows, columns=DRIVER_COLUMNS)
+
+
 def comparison_sections(
     chain: SupplyChain,
     nodes: Sequence[str],
@@ -301,47 +360,81 @@ def comparison_sections(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = spread["value"] / spread["category"].map(first)
     side = spread.assign(ratio=ratio).reset_index(drop=True)
-    units = solution.chain.categories.set_index("id")["unit"]
-    base = _carried_by_kind(solution, nodes[0]).set_index(["category", "through"])["impact"]
-    total_first = dict(first)
-    categories = list(solution.matrices.categories)
-    figures = solution.with_figures  # no figure is unknown, never 0
-    first_has = figures[node_position(solution, nodes[0])]
-    rows = []
-    for node in nodes[1:]:
-        carried = _carried_by_kind(solution, node).set_index(["category", "through"])["impact"]
-        keys = list(dict.fromkeys([*base.index, *carried.index]))
-        total = dict(spread[spread["node"] == node].set_index("category")["value"])
-        node_has = figures[node_position(solution, node)]
-        for category, through in keys:
-            c = categories.index(category)
-            mine = carried.get((category, through), 0.0) if node_has[c] else np.nan
-            theirs = base.get((category, through), 0.0) if first_has[c] else np.nan
-            gap = total.get(category, np.nan) - total_first.get(category, np.nan)
-            difference = mine - theirs + 0.0  # + 0.0: no -0 printed
-            rows.append(
-                {
-                    "node": node,
-                    "category": category,
-                    "through": through,
-                    "impact": mine,
-                    "first": theirs,
-                    "difference": difference,
-                    "share_of_difference": difference / gap + 0.0 if gap else np.nan,
-                    "unit": units.get(category, ""),
-                }
+    first_total = dict(first)
+    drivers = pd.concat(
+        [
+            _drivers(
+                (solution, nodes[0], first_total),
+                (
+                    solution,
+                    node,
+                    dict(spread[spread["node"] == node].set_index("category")["value"]),
+                ),
             )
-    drivers = pd.DataFrame(
-        rows,
-        columns=[
-            "node",
-            "category",
-            "through",
-            "impact",
-            "first",
-            "difference",
-            "share_of_difference",
-            "unit",
+            for node in nodes[1:]
         ],
+        ignore_index=True,
     )
     return {"side by side": side, "what drives the difference": drivers}
+
+
+def scenario_sections(
+    chain: SupplyChain,
+    scenarios: Mapping[str, SupplyChain],
+    nodes: Sequence[str],
+    samples: int = REPORT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, pd.DataFrame]:
+    """The base graph and each of its ``scenarios`` (graphs made by
+    :func:`supplychain.scenarios.scenario_chains`) side by side, for each of ``nodes``.
+
+    Titles ``base and scenarios`` (``scenario`` (``base`` first), then the columns of
+    :func:`supplychain.uncertainty.uncertainty_summary`, ``difference`` from the base and
+    ``ratio`` to it) and ``what drives the difference`` (``scenario``, then the columns of
+    :data:`DRIVER_COLUMNS` with ``first`` named ``base``). One Monte Carlo run per graph
+    with the same seed: a parameter no scenario changes is drawn alike in all of them
+    (keyed streams), so a difference of percentiles is the scenario's, not the draws'.
+    """
+    nodes = list(dict.fromkeys(nodes))
+    graphs = {"base": chain, **scenarios}
+    solutions = {name: solve_chain(graph) for name, graph in graphs.items()}
+    spreads = []
+    for name, graph in graphs.items():
+        run = monte_carlo(graph, samples, seed, nodes)
+        spread = uncertainty_summary(run, solution=solutions[name])
+        spreads.append(spread[spread["node"].isin(nodes)].assign(scenario=name))
+    side = pd.concat(spreads, ignore_index=True)
+    base = side[side["scenario"] == "base"].set_index(["node", "category"])["value"]
+    keys = pd.MultiIndex.from_frame(side[["node", "category"]])
+    first = base.reindex(keys).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        side["difference"] = side["value"].to_numpy() - first + 0.0
+        side["ratio"] = side["value"].to_numpy() / first
+    order = {name: i for i, name in enumerate(graphs)}
+    place = {node: i for i, node in enumerate(nodes)}
+    side = side.sort_values(
+        ["node", "category", "scenario"],
+        key=lambda c: (
+            c.map(place) if c.name == "node" else c.map(order) if c.name == "scenario" else c
+        ),
+        kind="stable",
+    )
+    side = side[["scenario", *[c for c in side.columns if c != "scenario"]]].reset_index(drop=True)
+    totals_of = {
+        (name, node): dict(frame[frame["node"] == node].set_index("category")["value"])
+        for name, frame in zip(graphs, spreads, strict=True)
+        for node in nodes
+    }
+    drivers = pd.concat(
+        [
+            _drivers(
+                (solutions["base"], node, totals_of[("base", node)]),
+                (solutions[name], node, totals_of[(name, node)]),
+            ).assign(scenario=name)
+            for name in scenarios
+            for node in nodes
+        ],
+        ignore_index=True,
+    )
+    drivers = drivers[["scenario", *DRIVER_COLUMNS]].rename(columns={"first": "base"})
+    return {"base and scenarios": side, "what drives the difference": drivers}

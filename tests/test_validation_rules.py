@@ -1069,7 +1069,8 @@ def test_non_utf8_csv_names_the_byte_and_row(tmp_path):
     assert problem.severity is Severity.ERROR
     assert (problem.file, problem.row, problem.column, problem.value) == ("nodes.csv", 5, "", None)
     assert problem.message.startswith("not UTF-8: byte 0xe9 at offset ")
-    assert problem.message.endswith("save the file as UTF-8")
+    assert problem.message.endswith("save the file as UTF-8 (Excel: 'CSV UTF-8')")
+    assert "('é' in Windows-1252, as Excel saves 'CSV')" in problem.message
     assert errors(problems) == [problem]
 
 
