@@ -281,18 +281,49 @@ def _parser() -> argparse.ArgumentParser:
         help="table format: show at most N problems of each kind per file (0: all; default 20)",
     )
 
-    export = commands.add_parser("export", help="write a graph as JSON, CSV tables or GraphML")
+    export = commands.add_parser(
+        "export",
+        help="write a graph as JSON, CSV tables, an Excel workbook, GraphML or a Brightway"
+        " database",
+    )
     export.add_argument("path", metavar="PATH", help=_PATH_HELP)
-    export.add_argument("--to", choices=("json", "csv", "xlsx", "graphml"), required=True)
+    export.add_argument(
+        "--to", choices=("json", "csv", "xlsx", "graphml", "brightway"), required=True
+    )
     export.add_argument(
         "-o",
         "--output",
         required=True,
         metavar="OUT",
-        help="file (json, graphml) or folder (csv) to write",
+        help="file (json, xlsx, graphml), folder (csv) or Brightway database name to write",
+    )
+    export.add_argument(
+        "--project", help="with --to brightway: the Brightway project (default: its current one)"
     )
     export.add_argument(
         "--overwrite", action="store_true", help="replace OUT if it exists (never the input)"
+    )
+
+    brightway = commands.add_parser(
+        "from-brightway",
+        help="a Brightway activity's supply chain (or a whole database) as a graph folder",
+    )
+    brightway.add_argument("database", metavar="DATABASE", help="the Brightway database")
+    brightway.add_argument("--activity", metavar="CODE", help="the activity's code")
+    brightway.add_argument(
+        "--method",
+        nargs="+",
+        action="append",
+        default=[],
+        metavar="PART",
+        help="a method whose characterisation makes a category (its name's parts; repeat)",
+    )
+    brightway.add_argument("--project", help="the Brightway project (default: its current one)")
+    brightway.add_argument(
+        "-o", "--output", required=True, metavar="FOLDER", help="the graph folder to write"
+    )
+    brightway.add_argument(
+        "--overwrite", action="store_true", help="replace the tables in FOLDER if it has any"
     )
 
     mix = commands.add_parser(
@@ -323,6 +354,34 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace the tables in FOLDER if it has any"
     )
     _add_format(mix)
+
+    rmi = commands.add_parser(
+        "rmi",
+        help="read the smelters of an RMI reporting template (CMRT, EMRT .xlsx) into graph"
+        " rows, on their own or merged into a graph's component",
+    )
+    rmi.add_argument("template", metavar="TEMPLATE", help="the filled-in template (.xlsx)")
+    rmi.add_argument(
+        "--into",
+        metavar="PATH",
+        help="merge into this graph (folder, file or shipped name); needs --component",
+    )
+    rmi.add_argument(
+        "--component",
+        metavar="NODE",
+        help="the node whose metals the template's smelters supply (e.g. the GPU)",
+    )
+    rmi.add_argument(
+        "-o",
+        "--output",
+        metavar="FOLDER",
+        help="write the graph (the smelters, or the merged graph) as a folder of CSV tables;"
+        " without it, print the smelters read",
+    )
+    rmi.add_argument(
+        "--overwrite", action="store_true", help="replace the tables in FOLDER if it has any"
+    )
+    _add_format(rmi)
 
     llm = commands.add_parser(
         "llm",
@@ -739,6 +798,22 @@ def _export(args: argparse.Namespace) -> int:
 
     chain = load(args.path)
     source = resolve_graph_path(args.path)
+    if args.to == "brightway":
+        from supplychain.brightway import to_brightway
+
+        to_brightway(chain, args.output, args.project, args.overwrite)
+        sys.stderr.write(
+            terminal_safe(
+                f"wrote Brightway database {args.output} ({len(chain.nodes)} activities, its"
+                f" biosphere and {chain.impacts['category'].nunique()} methods"
+                f" ('supplychain', {args.output!r}, category))"
+            )
+            + "\n"
+        )
+        return 0
+    if args.project is not None:
+        sys.stderr.write("supplychain export: --project goes with --to brightway\n")
+        return 2
     writers = {"json": save_json, "csv": save_csv, "xlsx": save_xlsx, "graphml": export_graphml}
     writer = writers[args.to]
     writer(chain, Path(args.output), overwrite=args.overwrite, protect=(source,))
@@ -776,6 +851,63 @@ def _mix(args: argparse.Namespace) -> int:
         )
         + "\n"
     )
+    return 0
+
+
+def _from_brightway(args: argparse.Namespace) -> int:
+    from supplychain.brightway import from_brightway
+    from supplychain.io import check_table_folder, save_csv
+
+    _refuse_shipped(args.output)
+    check_table_folder(args.output, args.overwrite)
+    methods = [tuple(parts) for parts in args.method]
+    chain = from_brightway(args.database, args.activity, methods, args.project)
+    save_csv(chain, Path(args.output), overwrite=args.overwrite)
+    sys.stderr.write(
+        terminal_safe(
+            f"wrote {args.output} ({len(chain.nodes)} nodes, {len(chain.edges)} edges,"
+            f" {len(chain.impacts)} impacts)"
+        )
+        + "\n"
+    )
+    return 0
+
+
+def _rmi(args: argparse.Namespace) -> int:
+    from supplychain.io import check_table_folder, load, resolve_graph_path, save_csv
+    from supplychain.output import render_frame
+    from supplychain.rmi import read_template, smelter_summary, smelter_tables
+    from supplychain.tables import from_tables
+
+    if (args.into is None) != (args.component is None):
+        sys.stderr.write("supplychain rmi: --into and --component go together\n")
+        return 2
+    if args.output is not None:  # refuse a taken or shipped folder before any work
+        _refuse_shipped(args.output)
+        check_table_folder(args.output, args.overwrite)
+    template = read_template(args.template)
+    chain = load(args.into) if args.into is not None else None
+    tables, notes = smelter_tables(template, chain, args.component)
+    name = chain.name if chain is not None else Path(args.template).stem
+    merged = from_tables(name, **tables)
+    for note in notes:
+        sys.stderr.write(terminal_safe(f"supplychain: {note}") + "\n")
+    sys.stdout.write(render_frame(smelter_summary(template), args.format))
+    if args.output is not None:
+        protect = (resolve_graph_path(args.into),) if args.into is not None else ()
+        if any(Path(args.output).resolve().is_relative_to(p.resolve()) for p in protect):
+            raise SupplyChainError(
+                f"refusing to write into the graph being read ({args.into}); write elsewhere"
+            )
+        save_csv(merged, Path(args.output), overwrite=args.overwrite)
+        sys.stderr.write(
+            terminal_safe(
+                f"wrote {args.output} ({template.kind} {template.version}:"
+                f" {len(template.smelters)} smelters; {len(merged.nodes)} nodes,"
+                f" {len(merged.edges)} edges)"
+            )
+            + "\n"
+        )
     return 0
 
 
@@ -980,6 +1112,8 @@ _COMMANDS = {
     "mix": _mix,
     "llm": _llm,
     "compare": _compare,
+    "rmi": _rmi,
+    "from-brightway": _from_brightway,
     "breakeven": _breakeven,
     "graphs": _graphs,
 }

@@ -347,12 +347,14 @@ def conflict_scope(
     edges: pd.DataFrame,
     social: pd.DataFrame | None = None,
     conflict: pd.DataFrame | None = None,
+    metals: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Social rows of the ``conflict`` level that the US rule's scope gives and ``social``
     lacks: every mine and every smelter or refiner (a ``material`` node with a country)
     in a country that ``conflict`` (default ``data/conflict_minerals.csv``) covers, for
     the rule's materials it supplies (the material nodes of those ids it reaches
-    downstream through mines and materials).
+    downstream through mines and materials, and ``metals``: the metal a node is known to
+    make where its edges do not say it, such as a smelter a reporting template declares).
 
     The scope follows the country of origin, so a named mine keeps it when carved out of
     its country; a smelter in a covered country carries it for the metal that passes it,
@@ -407,8 +409,9 @@ def conflict_scope(
         if not isinstance(place, str) or place not in rule.index:
             continue
         entry = rule.loc[place]
-        metals = sorted(supplies(node) & set(split_ids(entry["materials"])))
-        if not metals:
+        made = supplies(node) | ({metals[node]} if metals and node in metals else set())
+        covered = sorted(made & set(split_ids(entry["materials"])))
+        if not covered:
             continue
         role = (
             "a mine"
@@ -424,7 +427,7 @@ def conflict_scope(
                 "transparency": entry["transparency"],
                 "source": entry["source"],
                 "note": f"{entry['country_name']} ({entry['role']}), {role}: its"
-                f" {', '.join(metals)} is a conflict mineral under Dodd-Frank Sec. 1502. The"
+                f" {', '.join(covered)} is a conflict mineral under Dodd-Frank Sec. 1502. The"
                 " level is this project's reading of the law's scope, not a finding about"
                 " this site.",
             }

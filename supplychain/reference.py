@@ -40,6 +40,7 @@ DATA_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "conflict_minerals": (("country", "materials", "conflict", "source"), ()),
     "countries": (("iso3", "name"), ()),
+    "iso3166": (("alpha2", "alpha3", "name"), ()),
     "mine_sites": (
         ("id", "material", "country", "year", "production", "unit", "comparable", "source"),
         ("lat", "lon", "year", "production"),
