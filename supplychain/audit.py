@@ -187,9 +187,11 @@ def _transparency(solution: Solution, nodes: Sequence[str]) -> pd.DataFrame:
     return found[columns].reset_index(drop=True)
 
 
-def _kind_of_gap(kinds, levels, source: str, target: str) -> str:
+def _kind_of_gap(kinds, levels, source: str, target: str, facilities=frozenset()) -> str:
     if levels.get(source) == "missing" and kinds.get(target) == "material":
         return "unknown origin"
+    if source in facilities and kinds.get(target) == "material":
+        return "smelter share"
     if kinds.get(source) == "mine" and kinds.get(target) == "material":
         return "origin share"
     return "edge"
@@ -206,6 +208,8 @@ def _close_with(kind: str, source: str, target: str, kinds, category: str = "") 
         return f"a disclosed {category} figure for {source} (EPD or product carbon footprint)"
     if kind == "unknown origin":
         return f"the smelter and mine list behind the {target} that the chain buys"
+    if kind == "smelter share":
+        return f"the share of {source} in the {target} bought (volumes by smelter)"
     if kind == "origin share":
         return f"the real share of {source} in the {target} bought (a sourcing disclosure)"
     if what == "material" and into in ("component", "device"):
@@ -284,6 +288,7 @@ def _gaps(
         levels = dict(zip(chain.nodes["id"], chain.nodes["transparency"], strict=True))
     n_edges = len(edge_rows)
     is_edge = order < n_edges
+    facilities = frozenset(chain.nodes.loc[chain.nodes["facility_id"] != "", "id"])
     e, i = edge_rows[order[is_edge]], impact_rows[order[~is_edge] - n_edges]
     source = np.empty(len(order), dtype=object)
     target = np.full(len(order), "", dtype=object)
@@ -296,7 +301,7 @@ def _gaps(
     cited[is_edge] = chain.edges["source_ref"].to_numpy(object)[e]
     cited[~is_edge] = chain.impacts["source"].to_numpy(object)[i]
     kind = [
-        _kind_of_gap(kinds, levels, s, t) if edge else "impact"
+        _kind_of_gap(kinds, levels, s, t, facilities) if edge else "impact"
         for s, t, edge in zip(source, target, is_edge, strict=True)
     ]
     return pd.DataFrame(

@@ -115,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
         help="where to write the interactive page of the graph (default: NAME.html here)",
     )
     report.add_argument("--no-page", action="store_true", help="do not write the page")
+    report.add_argument(
+        "--full",
+        action="store_true",
+        help="tables at their full width (by default they fit the terminal, or 100 columns"
+        " when the output is not a terminal)",
+    )
     _add_format(report)
 
     impacts = commands.add_parser(
@@ -528,6 +534,42 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+_COMPACT = {  # the report's tables as a terminal shows them (--full: every column)
+    "headline totals": ["node", "value", "p5", "p95", "unit", "per", "opacity"],
+    "hotspots": ["node", "hotspot", "country", "direct", "share", "transparency"],
+    "social risks": ["node", "indicator", "level", "share", "worst_node", "country"],
+    "top data gaps": ["rank", "gap", "kind", "share", "totals_reached", "close_with"],
+}
+
+
+def _compact(sections: dict, category: str) -> dict:
+    """The report's long tables with their main columns, totals in the main category only."""
+    shown = {}
+    for title, frame in sections.items():
+        columns = next((c for key, c in _COMPACT.items() if title.startswith(key)), None)
+        if columns is None or frame.empty:
+            shown[title] = frame
+            continue
+        if title.startswith("headline totals") and category in set(frame["category"]):
+            frame = frame[frame["category"] == category]
+            title = f"headline totals in {category}, P5-P95, opacity (--full: all categories)"
+        shown[title] = frame[[c for c in columns if c in frame.columns]].reset_index(drop=True)
+    return shown
+
+
+REPORT_PIPE_WIDTH = 100
+"""The width of the report's tables when its output is not a terminal."""
+
+
+def _table_width() -> int:
+    """The terminal's width, or :data:`REPORT_PIPE_WIDTH` when standard output is none."""
+    import shutil  # noqa: PLC0415
+
+    if sys.stdout.isatty():
+        return max(shutil.get_terminal_size((REPORT_PIPE_WIDTH, 24)).columns, 40)
+    return REPORT_PIPE_WIDTH
+
+
 def _report_page(chain, solution, run, args: argparse.Namespace) -> str:
     """Write the report's page (after the report is printed: a page that cannot be written
     is an error, exit 1, but the report stands); return a line saying where."""
@@ -549,7 +591,7 @@ def _report(args: argparse.Namespace) -> int:
     from supplychain.output import render_problems, render_sections
     from supplychain.propagate import solve_chain
     from supplychain.render import shown_nodes
-    from supplychain.report import headline_nodes, report_samples, report_sections
+    from supplychain.report import headline_nodes, report_samples, report_sections, summary_lines
     from supplychain.uncertainty import monte_carlo
 
     chain = load(args.path)
@@ -569,8 +611,16 @@ def _report(args: argparse.Namespace) -> int:
         return 0
     warnings = sections.pop("validation warnings")
     where = resolve_graph_path(args.path)
+    width = None if args.full else _table_width()
+    summary_title = next(iter(sections))
+    summary = sections.pop(summary_title)
     sys.stdout.write(terminal_safe(f"supplychain report: {chain.name} ({where})") + "\n\n")
-    sys.stdout.write(render_sections(sections, "table"))
+    sys.stdout.write(f"== {summary_title} ==\n")
+    lines = summary_lines(summary, width)
+    sys.stdout.write("".join(terminal_safe(line) + "\n" for line in lines) or "(none)\n")
+    if not args.full:
+        sections = _compact(sections, summary_title.removeprefix("summary, in "))
+    sys.stdout.write("\n" + render_sections(sections, "table", width))
     sys.stdout.write(f"\n== validation warnings ({len(warnings)}) ==\n")
     sys.stdout.write(render_problems(list(chain.warnings)) or "(none)\n")
     page = _report_page(chain, solution, run, args)

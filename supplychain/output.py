@@ -90,7 +90,7 @@ def _readable(value: object, share: bool = False, whole: bool = False) -> str:
     return terminal_safe(text)
 
 
-def _text_table(frame: pd.DataFrame) -> str:
+def _text_table(frame: pd.DataFrame, width: int | None = None) -> str:
     """Aligned columns; numbers right-aligned to 4 significant digits, ``opacity`` and
     columns whose name ends in ``share`` as percentages, long texts cut at 60 characters
     (except a ``path``)."""
@@ -104,7 +104,7 @@ def _text_table(frame: pd.DataFrame) -> str:
         for row in frame.astype(object).itertuples(index=False)
     ]
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
-    return aligned(cells[0], cells[1:], numeric)
+    return aligned(cells[0], cells[1:], numeric, width)
 
 
 def _csv_column(column: pd.Series, spreadsheet: bool) -> list[str]:
@@ -179,9 +179,11 @@ def render_frame(frame: pd.DataFrame, fmt: str) -> str:
     return _text_table(frame) + "\n"
 
 
-def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
+def render_sections(sections: dict[str, pd.DataFrame], fmt: str, width: int | None = None) -> str:
     """Several titled tables: headed blocks (table, markdown), one object by title (json),
-    or one CSV with a leading ``section`` column (csv)."""
+    or one CSV with a leading ``section`` column (csv). ``width``: the characters a table
+    may take (its text columns are cut and, if need be, wrapped; see
+    :func:`supplychain.text.aligned`), None for no limit."""
     if fmt == "json":
         document = {title: json_records(frame) for title, frame in sections.items()}
         return json_text(document) + "\n"
@@ -201,9 +203,17 @@ def render_sections(sections: dict[str, pd.DataFrame], fmt: str) -> str:
         ]
         return "\n\n".join(blocks) + "\n"
     blocks = [
-        f"== {terminal_safe(title)} ==\n{_text_table(frame)}" for title, frame in sections.items()
+        f"== {_title(terminal_safe(title), width)} ==\n{_text_table(frame, width)}"
+        for title, frame in sections.items()
     ]
     return "\n\n".join(blocks) + "\n"
+
+
+def _title(title: str, width: int | None) -> str:
+    """A section's title cut to fit ``width`` with its ``== ==`` marks."""
+    if width is None or len(title) + 6 <= width:
+        return title
+    return title[: max(width - 7, 8)] + "…"
 
 
 def render_problems(problems: list[Problem], limit: int = 20) -> str:

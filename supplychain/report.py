@@ -19,7 +19,7 @@ from supplychain.audit import audit, audited_nodes, top_gaps
 from supplychain.errors import IncomparableError
 from supplychain.model import SupplyChain
 from supplychain.propagate import Solution, node_position, solve_chain, totals
-from supplychain.social import exposure, social_risks
+from supplychain.social import KNOWN_LEVELS, exposure, social_risks
 from supplychain.summary import summary_sections
 from supplychain.trace import (
     contributions,
@@ -37,6 +37,8 @@ from supplychain.uncertainty import (
 )
 
 __all__ = [
+    "summary_lines",
+    "report_summary",
     "scenario_sections",
     "report_sections",
     "report_samples",
@@ -137,14 +139,144 @@ def report_sections(
         solution
     )
     headline = headline_nodes(solution)
+    risks = social_risks(solution, headline)
     sections[
         "social risks of the services and devices: worst level upstream, mined mass exposed"
-    ] = social_risks(solution, headline)
+    ] = risks
     found = audit(solution, headline, top=TOP_GAPS, checks=False)
     gaps = top_gaps(found, TOP_GAPS)
     sections["top data gaps: where the totals rest most on undisclosed data"] = gaps
     sections["validation warnings"] = warnings
-    return sections
+    totals_title = f"{title} and opacity"
+    summary = report_summary(
+        sections[totals_title], sections[next(t for t in sections if t.startswith("hotspots"))],
+        risks, found, category,
+    )  # fmt: skip
+    return {f"summary, in {category or 'no category'}": summary, **sections}
+
+
+SUMMARY_COLUMNS = [
+    "node",
+    "value",
+    "p5",
+    "p95",
+    "unit",
+    "per",
+    "opacity",
+    "main_contributor",
+    "contributor_share",
+    "mined",
+    "worst_risk",
+    "first_gap",
+]
+"""Columns of :func:`report_summary`."""
+
+
+SUMMARY_NODES = 5
+"""How many headline nodes the report's opening summary describes (the tables have all)."""
+
+
+def summary_lines(
+    summary: pd.DataFrame, width: int | None, limit: int = SUMMARY_NODES
+) -> list[str]:
+    """The report's opening summary in words, three lines or so per node of ``summary``
+    (:func:`report_summary`), the first ``limit`` of them, wrapped to ``width``.
+
+    >>> frame = pd.DataFrame([{"node": "chat", "value": 1.5, "p5": 1.0, "p95": 2.5,
+    ...     "unit": "kg CO2e", "per": "1000 queries", "opacity": 1.0,
+    ...     "main_contributor": "grid", "contributor_share": 0.6, "mined": 0.0004,
+    ...     "worst_risk": "unknown", "first_gap": "grid -> chat"}])
+    >>> print("\\n".join(summary_lines(frame, 72)))
+    chat: 1.5 kg CO2e per 1000 queries (P5-P95 1 to 2.5), opacity 100%
+      largest part: grid (60.0%); mined 0.4 g; worst social risk: unknown
+      first gap to close: grid -> chat
+    """
+    import textwrap  # noqa: PLC0415
+
+    lines = []
+    wrap = width or 10_000
+    for row in summary.head(limit).itertuples(index=False):
+        spread = "" if pd.isna(row.p5) else f" (P5-P95 {row.p5:.3g} to {row.p95:.3g})"
+        head = (
+            f"{row.node}: {row.value:.4g} {row.unit} per {row.per}{spread},"
+            f" opacity {row.opacity:.0%}"
+        )
+        part = (
+            f"largest part: {row.main_contributor} ({row.contributor_share:.1%})"
+            if row.main_contributor
+            else "no part"
+        )
+        mined = "" if pd.isna(row.mined) else f"; mined {_grams(row.mined)}"
+        body = f"{part}{mined}; worst social risk: {row.worst_risk}"
+        lines += textwrap.wrap(head, wrap, subsequent_indent="  ")
+        lines += textwrap.wrap(body, wrap, initial_indent="  ", subsequent_indent="    ")
+        if row.first_gap:
+            gap = f"first gap to close: {row.first_gap}"
+            lines += textwrap.wrap(gap, wrap, initial_indent="  ", subsequent_indent="    ")
+    if len(summary) > limit:
+        lines.append(f"... and {len(summary) - limit} more nodes in the tables below")
+    return lines
+
+
+def _grams(kilograms: float) -> str:
+    """A mass for a person: g below 1 kg, else kg."""
+    return f"{kilograms * 1000:.3g} g" if abs(kilograms) < 1 else f"{kilograms:.3g} kg"
+
+
+def report_summary(
+    headline: pd.DataFrame,
+    hotspots_found: pd.DataFrame,
+    risks: pd.DataFrame,
+    found,
+    category: str | None,
+) -> pd.DataFrame:
+    """One line per headline node, read from the report's own sections (nothing solved
+    again): its total in ``category`` with P5-P95 and opacity, its largest own contributor
+    and that one's share, its mined mass (kg per unit), the worst social level upstream
+    (indicator, level and the share of mined mass exposed) and the first gap to close.
+
+    Columns :data:`SUMMARY_COLUMNS`; ``found`` is the report's :class:`~supplychain.audit.Audit`.
+    """
+    if category is None or headline.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    rows = headline[headline["category"] == category]
+    top = hotspots_found.drop_duplicates("node").set_index("node")
+    mined = found.coverage.set_index("node")["mined"]
+    gaps = found.gaps[found.gaps["category"] == category].drop_duplicates("node").set_index("node")
+    order = {level: i for i, level in enumerate(KNOWN_LEVELS)}
+    known = risks[risks["level"].isin(order)]
+    known = known.assign(_rank=known["level"].map(order), _share=known["share"].fillna(0))
+    known = known.sort_values(["_rank", "_share"], ascending=False, kind="stable")
+    worst = known.drop_duplicates("node").set_index("node")
+
+    def risk(node: str) -> str:
+        if node not in worst.index:
+            return "unknown"
+        row = worst.loc[node]
+        share = "" if pd.isna(row["share"]) else f", {row['share']:.1%} of mined mass"
+        return f"{row['indicator']} {row['level']} ({row['worst_node']}{share})"
+
+    return pd.DataFrame(
+        {
+            "node": rows["node"].to_numpy(),
+            "value": rows["value"].to_numpy(),
+            "p5": rows["p5"].to_numpy(),
+            "p95": rows["p95"].to_numpy(),
+            "unit": rows["unit"].to_numpy(),
+            "per": rows["per"].to_numpy(),
+            "opacity": rows["opacity"].to_numpy(),
+            "main_contributor": [
+                top.loc[n, "hotspot"] if n in top.index else "" for n in rows["node"]
+            ],
+            "contributor_share": [
+                top.loc[n, "share"] if n in top.index else np.nan for n in rows["node"]
+            ],
+            "mined": [mined.get(n, np.nan) for n in rows["node"]],
+            "worst_risk": [risk(n) for n in rows["node"]],
+            "first_gap": [gaps.loc[n, "gap"] if n in gaps.index else "" for n in rows["node"]],
+        },
+        columns=SUMMARY_COLUMNS,
+    )
 
 
 def training_balance(solution: Solution, service: str, training: str, queries: int) -> pd.DataFrame:

@@ -111,19 +111,84 @@ def markdown_cell(text: str) -> str:
     return terminal_safe(text.replace("<", "&lt;").replace(">", "&gt;"))
 
 
-def aligned(header: list[str], rows: list[list[str]], numeric: list[bool]) -> str:
+MIN_COLUMN = 16
+"""The narrowest a text column is cut to, to fit a table into a width (with ``…``); the
+first column (what a row is about) keeps up to :data:`MIN_KEY_COLUMN`."""
+
+MIN_KEY_COLUMN = 32
+
+
+def aligned(
+    header: list[str], rows: list[list[str]], numeric: list[bool], width: int | None = None
+) -> str:
     """Cells padded into columns under a rule; numbers right-aligned, text left-aligned.
-    The cells are shown as given: make them :func:`terminal_safe` first."""
+    The cells are shown as given: make them :func:`terminal_safe` first.
+
+    With ``width`` (characters), a table wider than that has its widest text columns cut
+    (to :data:`MIN_COLUMN` at least, ending in ``…``); if it is still too wide, its
+    columns are wrapped into blocks that each repeat the first column.
+
+    >>> rows = [["a", "a long note about it, and more"]]
+    >>> print(aligned(["id", "note"], rows, [False, False], 20))
+    id  note
+    --  ----------------
+    a   a long note abo…
+    """
     cells = [header, *rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    if width is not None and _span(widths) > width:
+        widths = _fitted(widths, numeric, width)
+        cells = [
+            [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(row, widths, strict=True)]
+            for row in cells
+        ]
+        if _span(widths) > width and len(widths) > 1:
+            return "\n\n".join(
+                _block(cells, widths, numeric, columns) for columns in _blocks(widths, width)
+            )
+    return _block(cells, widths, numeric, list(range(len(widths))))
+
+
+def _span(widths: list[int]) -> int:
+    return sum(widths) + 2 * (len(widths) - 1)
+
+
+def _fitted(widths: list[int], numeric: list[bool], width: int) -> list[int]:
+    """Column widths with the widest text columns narrowed until the table fits ``width``
+    (or none can be narrowed further)."""
+    widths = list(widths)
+    floors = [MIN_KEY_COLUMN if i == 0 else MIN_COLUMN for i in range(len(widths))]
+    while _span(widths) > width:
+        shrinkable = [i for i, w in enumerate(widths) if not numeric[i] and w > floors[i]]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: widths[i])
+        others = [widths[i] for i in shrinkable if i != widest] or [floors[widest]]
+        target = max(max(others), floors[widest], widths[widest] - (_span(widths) - width))
+        widths[widest] = target if target < widths[widest] else widths[widest] - 1
+    return widths
+
+
+def _blocks(widths: list[int], width: int) -> list[list[int]]:
+    """Columns in blocks of at most ``width`` characters, each starting with column 0."""
+    blocks, current = [], [0]
+    for i in range(1, len(widths)):
+        if _span([widths[c] for c in [*current, i]]) > width and len(current) > 1:
+            blocks.append(current)
+            current = [0]
+        current.append(i)
+    blocks.append(current)
+    return blocks
+
+
+def _block(cells: list[list[str]], widths: list[int], numeric: list[bool], columns) -> str:
     lines = []
     for row in cells:
         padded = [
-            cell.rjust(width) if is_number else cell.ljust(width)
-            for cell, width, is_number in zip(row, widths, numeric, strict=True)
+            row[i].rjust(widths[i]) if numeric[i] else row[i].ljust(widths[i]) for i in columns
         ]
         lines.append("  ".join(padded).rstrip())
-    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines.insert(1, "  ".join("-" * widths[i] for i in columns))
     return "\n".join(lines)
 
 

@@ -319,3 +319,21 @@ def test_a_graph_read_as_dot_is_named_by_its_folder(tmp_path, monkeypatch, capsy
     monkeypatch.chdir(tmp_path / "mine")
     assert main(["validate", "."]) == 0
     assert capsys.readouterr().out.startswith("mine: valid")  # it read ": valid"
+
+
+def test_the_report_opens_with_a_summary_and_fits_100_columns(capsys):
+    """Piped, the report's tables fit 100 columns (it ran to 287); --full keeps them whole."""
+    assert main(["report", "--no-page"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert lines[2] == "== summary, in gwp =="
+    assert lines[3].startswith("training-bloomz-7b1: 2456 kg CO2e per item (P5-P95")
+    assert "image-generation: 1.557 kg CO2e per 1000 queries (P5-P95 0.442 to 4.62)" in out
+    assert "worst social risk: child_labour high" in out
+    assert "first gap to close: electricity-us-oregon -> electricity-datacentre-oregon" in out
+    assert len(lines) < 300
+    assert main(["report", "--no-page", "--full"]) == 0
+    full = capsys.readouterr().out
+    assert max(len(line) for line in full.splitlines()) > 100
+    assert "water-scarcity" in full and "water-scarcity" not in out.split("== graph ==")[1]

@@ -119,8 +119,9 @@ def test_social_and_audit_name_the_smelters_their_countries_and_the_gaps(tmp_pat
     assert "RWA" in set(conflict["country"])
     scope = chain.social.set_index(["node", "indicator"])
     assert "smelter or refiner" in scope.loc[("smelter-cid002504", "conflict"), "note"]
-    gaps = audit(chain, [GPU], samples=None).gaps
-    assert (gaps["gap"] == "smelter-cid002504 -> tantalum-for-" + GPU).any()
+    gaps = audit(chain, [GPU], samples=None).gaps.set_index("gap")
+    gap = gaps.loc["smelter-cid002504 -> tantalum-for-" + GPU]
+    assert gap["kind"] == "smelter share" and "volumes by smelter" in gap["close_with"]
     before = exposure(load("ai-inference"), GPU).set_index("indicator").loc["conflict", "share"]
     after = exposure(chain, GPU).set_index("indicator").loc["conflict", "share"]
     assert after > before  # tin from the DRC and Rwanda, declared, and a smelter in Rwanda
