@@ -93,6 +93,8 @@ def to_brightway(
         If Brightway is not installed.
     """
     bd = _bw()
+    if not database.strip():
+        raise SupplyChainError("name the Brightway database to write (-o NAME)")
     if project is not None:
         bd.projects.set_current(project)
     biosphere = f"{database} biosphere"
@@ -123,6 +125,7 @@ def to_brightway(
                 "supplychain_row": row,
                 "input": (database, edge.source),
                 "amount": float(edge.converted_amount),
+                "supplychain_converted": float(edge.converted_amount),
                 "type": "technosphere",
                 **{f"supplychain_{k}": _text(getattr(edge, k)) for k in _KEEP_EDGE},
             }
@@ -133,6 +136,7 @@ def to_brightway(
                 "supplychain_row": row,
                 "input": (biosphere, impact.category),
                 "amount": float(impact.converted_value),
+                "supplychain_converted": float(impact.converted_value),
                 "type": "biosphere",
                 **{f"supplychain_{k}": _text(getattr(impact, k)) for k in _KEEP_IMPACT},
             }
@@ -242,6 +246,50 @@ def to_datapackages(chain: SupplyChain):
     return inventory, methods, ids
 
 
+BRIGHTWAY_UNITS = {
+    "kilogram": "kg",
+    "gram": "g",
+    "ton": "t",
+    "metric ton": "t",
+    "kilowatt hour": "kWh",
+    "megajoule": "MJ",
+    "kilojoule": "kJ",
+    "cubic meter": "m3",
+    "square meter": "m2",
+    "square meter-year": "m2a",
+    "meter": "m",
+    "kilometer": "km",
+    "litre": "L",
+    "liter": "L",
+    "hour": "hour",
+    "unit": "item",
+    "ton kilometer": "tkm",
+    "kg CO2-Eq": "kg CO2e",
+    "kg CO2-eq": "kg CO2e",
+    "kg CO2 eq": "kg CO2e",
+    "kg CO2eq": "kg CO2e",
+    "kg Sb-Eq": "kg Sb-eq",
+    "MJ-Eq": "MJ",
+    "m3 world-Eq": "m3 world-eq",
+    "m3 world eq. deprived": "m3 world-eq",
+}
+"""Unit names of Brightway databases (ecoinvent's, as bw2io imports them, and common
+method units) and the symbols they are here; other names are used as given."""
+
+
+def _unit(name: str, what: str) -> str:
+    """A Brightway unit as a symbol known here, or a clear error naming ``what`` has it."""
+    symbol = BRIGHTWAY_UNITS.get(name.strip(), name.strip())
+    try:
+        parse_unit(symbol)
+    except UnitError as error:
+        raise SupplyChainError(
+            f"{what} has the unit {name!r}, which is not known here ({error}); add it to"
+            " supplychain.brightway.BRIGHTWAY_UNITS or fix it in Brightway"
+        ) from None
+    return symbol
+
+
 def _kind_by_unit(unit: str) -> str:
     """A kind for an activity of another database, by the dimension of its unit."""
     try:
@@ -275,7 +323,15 @@ def from_brightway(
     """
     bd = _bw()
     if project is not None:
+        if project not in bd.projects:
+            names = ", ".join(sorted(p.name for p in bd.projects))
+            raise SupplyChainError(f"no Brightway project {project!r} (projects: {names})")
         bd.projects.set_current(project)
+    for method in methods:
+        if tuple(method) not in bd.methods:
+            close = [m for m in bd.methods if method and m[0] == method[0]][:3]
+            hint = f"; of {method[0]!r}: {', '.join(map(str, close))}" if close else ""
+            raise SupplyChainError(f"no Brightway method {tuple(method)!r}{hint}")
     if database not in bd.databases:
         raise SupplyChainError(
             f"no Brightway database {database!r} in project {bd.projects.current!r}"
@@ -321,8 +377,8 @@ def from_brightway(
             {
                 **({"_row": act["supplychain_row"]} if "supplychain_row" in act else {}),
                 "id": node_id(act.key),
-                "kind": own or _kind_by_unit(act.get("unit", "")),
-                "unit": act.get("unit") or "item",
+                "kind": own or _kind_by_unit(_unit(act.get("unit") or "unit", str(act.key))),
+                "unit": act.get("unit") if own else _unit(act.get("unit") or "unit", str(act.key)),
                 "name": act.get("name", ""),
                 "country": "" if act.get("location") in (None, "GLO") else act.get("location"),
                 "lat": act.get("supplychain_lat"),
@@ -335,19 +391,24 @@ def from_brightway(
                 ),
             }
         )  # fmt: skip
-        for exchange in act.technosphere():
+        for exchange in [*act.technosphere(), *act.substitution()]:
             kept = exchange.get("supplychain_amount")
+            sign = -1.0 if exchange["type"] == "substitution" else 1.0  # an avoided product
+            if kept not in (None, "") and not _same(exchange["amount"], exchange):
+                kept = None  # changed in Brightway after export: its amount, not ours
             edges.append(
                 {**({"_row": exchange["supplychain_row"]} if "supplychain_row" in exchange
                     else {}),
                  "source": node_id(exchange.input.key), "target": node_id(act.key),
                  **({k: exchange.get(f"supplychain_{k}", "") for k in _KEEP_EDGE}
                     if kept not in (None, "")
-                    else {"amount": exchange["amount"] / per, "transparency": "published",
+                    else {"amount": sign * exchange["amount"] / per, "transparency": "published",
                           "source_ref": source_id})}
             )  # fmt: skip
         for exchange in act.biosphere():
-            if exchange.get("supplychain_value") not in (None, ""):
+            if exchange.get("supplychain_value") not in (None, "") and _same(
+                exchange["amount"], exchange
+            ):
                 flow = exchange.input
                 impacts.append(
                     {"_row": exchange["supplychain_row"],
@@ -355,19 +416,31 @@ def from_brightway(
                      **{k: exchange.get(f"supplychain_{k}", "") for k in _KEEP_IMPACT}}
                 )  # fmt: skip
                 continue
+            if exchange.get("supplychain_value") not in (None, ""):  # edited in Brightway
+                impacts.append(
+                    {"_row": exchange["supplychain_row"],
+                     "node": node_id(act.key), "category": exchange.input["supplychain_category"],
+                     "value": exchange["amount"] / per, "transparency": "estimated",
+                     "source": source_id, "note": "Changed in Brightway after export."}
+                )  # fmt: skip
+                continue
+            node_unit = _unit(act.get("unit") or "unit", str(act.key))
             for method, cfs in factors.items():
                 cf = cfs.get(exchange.input.key)
                 if cf is None:
                     continue
                 category = _category_id(method)
-                categories[category] = bd.methods[method].get("unit", "")
+                categories[category] = _unit(
+                    bd.methods[method].get("unit", "") or "item", f"method {method}"
+                )
                 impacts.append(
                     {"node": node_id(act.key), "category": category,
                      "value": exchange["amount"] * float(cf) / per,
-                     "unit": f"{categories[category]}/{act.get('unit') or 'item'}",
+                     "unit": f"{categories[category]}/{node_unit}",
                      "transparency": "published", "source": source_id}
                 )  # fmt: skip
     impacts = _summed(impacts)
+    edges = _net(edges)
     for rows in (nodes, edges, impacts):  # a database of ours: in the graph's own order
         if rows and all("_row" in r for r in rows):
             rows.sort(key=lambda r: r["_row"])
@@ -388,6 +461,14 @@ def from_brightway(
     return from_tables(database, **tables)
 
 
+def _same(amount: float, exchange) -> bool:
+    """Whether an exchange still has the amount exported with it (not changed since)."""
+    written = exchange.get("supplychain_converted")
+    if written is None:
+        return True
+    return abs(float(amount) - float(written)) <= 1e-12 * max(abs(float(written)), 1e-300)
+
+
 def _category_id(method: tuple[str, ...]) -> str:
     """A category id for a Brightway method: its parts, lower case, joined by ``_``.
 
@@ -396,6 +477,21 @@ def _category_id(method: tuple[str, ...]) -> str:
     """
     text = re.sub(r"[^a-z0-9]+", "_", "_".join(method).lower()).strip("_")
     return text if text[:1].isalpha() else f"m_{text}"
+
+
+def _net(edges: list[dict]) -> list[dict]:
+    """One edge per supplier and consumer: Brightway may give two exchanges (an input and
+    a substitution of the same product), which add up to one net amount."""
+    seen: dict[tuple[str, str], dict] = {}
+    for edge in edges:
+        key = (edge["source"], edge["target"])
+        if key in seen:
+            first = seen[key]
+            first["amount"] = float(first["amount"]) + float(edge["amount"])
+            first["note"] = "Several Brightway exchanges of this product, added up."
+        else:
+            seen[key] = dict(edge)
+    return list(seen.values())
 
 
 def _summed(impacts: list[dict]) -> list[dict]:

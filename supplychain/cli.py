@@ -1052,17 +1052,22 @@ def _compare(args: argparse.Namespace) -> int:
     matrices = to_matrices(chain)
     for node in nodes:
         node_position(matrices.nodes, node)  # names an unknown node, with the closest ids
-    if args.category:
-        category_position(matrices.categories, args.category)
     if args.scenarios is not None:
+        import pandas as pd
+
         from supplychain.report import scenario_sections
         from supplychain.scenarios import read_scenarios, scenario_chains
 
         changes = read_scenarios(args.scenarios)
         graphs = scenario_chains(chain, changes, Path(args.scenarios).name)
+        if args.category:  # a scenario may add the category
+            known = {c for g in [chain, *graphs.values()] for c in to_matrices(g).categories}
+            category_position(pd.Index(sorted(known)), args.category)
         sections = scenario_sections(chain, graphs, nodes, args.samples, args.seed)
         side = "base and scenarios"
     else:
+        if args.category:
+            category_position(matrices.categories, args.category)
         sections = comparison_sections(chain, nodes, args.samples, args.seed)
         side = "side by side"
     if args.category:

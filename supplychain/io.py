@@ -43,6 +43,7 @@ from supplychain.errors import (
     GraphNotFoundError,
     InvalidGraphError,
     OutputExistsError,
+    SupplyChainError,
     UnreadableFileError,
     WriteError,
 )
@@ -64,7 +65,7 @@ from supplychain.problems import Problem, Severity
 from supplychain.schema import ROW_MODELS, GraphDocument
 from supplychain.shipped import shipped_graph_names, shipped_graph_path
 from supplychain.validate import check_graph
-from supplychain.workbook import read_workbook, write_workbook
+from supplychain.workbook import read_workbook, unwritable_cells, write_workbook
 
 __all__ = [
     "resolve_graph_path",
@@ -312,15 +313,15 @@ def read_csv_cells(
         empty_rows = candidates.index[(candidates == "").all(axis=1)]
         frame = frame.drop(index=empty_rows)
     if separator != ",":
-        frame, comma_problems = _decimal_commas(frame, numbers, path.name)
+        frame, comma_problems = _decimal_commas(frame, numbers, path.name, separator)
         problems = problems + comma_problems
     return frame, problems
 
 
 _DECIMAL_COMMA = re.compile(
-    r"[+-]?\d{1,3}(\.\d{3})*,\d+([eE][+-]?\d+)?|[+-]?\d+,\d+([eE][+-]?\d+)?"
+    r"[+-]?[1-9]\d{0,2}([. \u00a0\u202f]\d{3})+,\d+([eE][+-]?\d+)?|[+-]?\d+,\d+([eE][+-]?\d+)?"
 )
-_THOUSANDS_ONLY = re.compile(r"[+-]?\d{1,3}(\.\d{3})+")
+_THOUSANDS_ONLY = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+")  # 0.742 is no thousands
 
 
 def _separator(raw: bytes) -> str:
@@ -334,24 +335,27 @@ def _separator(raw: bytes) -> str:
 
 
 def _decimal_commas(
-    frame: pd.DataFrame, numbers: Sequence[str], file: str
+    frame: pd.DataFrame, numbers: Sequence[str], file: str, separator: str = ";"
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """``numbers`` columns of a file that uses decimal commas, read as numbers with a
     decimal point; a ``1.234`` there is ambiguous and refused."""
     problems = []
     frame = frame.copy()
+    name = "tabs" if separator == "\t" else "semicolons"
     for column in [c for c in numbers if c in frame.columns]:
         cells = frame[column]
         comma = cells.str.fullmatch(_DECIMAL_COMMA.pattern)
         frame.loc[comma, column] = (
-            cells[comma].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+            cells[comma]
+            .str.replace(r"[. \u00a0\u202f]", "", regex=True)
+            .str.replace(",", ".", regex=False)
         )
         for row in cells.index[cells.str.fullmatch(_THOUSANDS_ONLY.pattern)]:
             problems.append(
                 Problem(
                     Severity.ERROR,
                     "ambiguous-number",
-                    "the file separates cells with semicolons, so its decimal mark is the comma:"
+                    f"the file separates cells with {name}, so its decimal mark is the comma:"
                     f" is {cells[row]!r} a thousands point or a decimal one? write it without"
                     " the point, or with a decimal comma",
                     file,
@@ -517,7 +521,53 @@ def _read_graphml(path: Path) -> _RawGraph:
             )
         )
         return raw
-    return _parse_json(raw, held[0], path)
+    raw = _parse_json(raw, held[0], path)
+    if "edges" in raw.tables and "nodes" in raw.tables:
+        edited = _graphml_edits(root, space, raw.tables)
+        if edited:
+            raw.problems.append(
+                _problem(
+                    path.name,
+                    f"this GraphML was edited after export ({edited}): the tables it keeps"
+                    " would load without the edit, so nothing is loaded; make the edit in"
+                    " the graph's CSV, JSON or workbook form, or in the tables of this file",
+                    "edited-graphml",
+                )
+            )
+            raw.tables = {}
+    return raw
+
+
+def _graphml_edits(root, space: str, tables: dict[str, pd.DataFrame]) -> str:
+    """What the node and edge elements of an exported GraphML say otherwise than the graph
+    it keeps ('' if nothing): a node or edge added or removed, an amount changed."""
+    keys = {key.get("id"): key.get("attr.name") for key in root.iter(f"{space}key")}
+    graph = root.find(f"{space}graph")
+    if graph is None:
+        return "no graph element"
+    nodes = {node.get("id") for node in graph.iter(f"{space}node")}
+    kept_nodes = set(tables["nodes"]["id"]) if "id" in tables["nodes"] else set()
+    if nodes != kept_nodes:
+        changed = sorted(nodes ^ kept_nodes)[:3]
+        return f"nodes added or removed: {', '.join(map(str, changed))}"
+    amounts = {}
+    for edge in graph.iter(f"{space}edge"):
+        data = {keys.get(d.get("key")): d.text for d in edge.iter(f"{space}data")}
+        amounts[(edge.get("source"), edge.get("target"))] = data.get("amount_as_written")
+    frame = tables["edges"]
+    kept = dict(
+        zip(zip(frame["source"], frame["target"], strict=True), frame["amount"], strict=True)
+    )
+    if set(amounts) != set(kept):
+        return "edges added or removed"
+    for pair, text in amounts.items():
+        try:
+            changed = not math.isclose(float(text), float(kept[pair]), rel_tol=1e-12)
+        except (TypeError, ValueError):
+            changed = True
+        if changed:
+            return f"the amount of {pair[0]} -> {pair[1]}"
+    return ""
 
 
 class _Object(dict):
@@ -921,4 +971,13 @@ def save_xlsx(
     target = Path(file)
     check_target(target, overwrite, protect)
     tables = graph_tables(chain)
+    bad = unwritable_cells(tables)
+    if bad:
+        sheet, row, column, character = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise SupplyChainError(
+            f"{target}: a workbook cannot hold the control character {character} of"
+            f" {sheet}.csv, row {row}, column {column}{more}; remove it, or export as CSV or"
+            " JSON, which keep it"
+        )
     atomic_write(target, lambda path: write_workbook(tables, path))

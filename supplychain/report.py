@@ -436,6 +436,11 @@ def _drivers(first: tuple, other: tuple) -> pd.DataFrame:
         theirs = base.get((category, through), 0.0) if first_has.get(category) else np.nan
         gap = total.get(category, np.nan) - first_total.get(category, np.nan)
         difference = mine - theirs + 0.0  # + 0.0: no -0 printed
+        size = max(abs(total.get(category, 0.0)), abs(first_total.get(category, 0.0)))
+        if abs(difference) <= 1e-12 * size:  # rounding of two solves, not a difference
+            difference = 0.0
+        if abs(gap) <= 1e-12 * size:
+            gap = 0.0
         rows.append(
             {
                 "node": node,

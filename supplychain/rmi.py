@@ -110,7 +110,8 @@ class Template:
     name, and ``smelters``: one row per smelter (``row`` of the sheet, ``metal``,
     ``name``, ``country`` (alpha-3, ``""`` unknown), ``country_as_written``,
     ``facility_id``, ``id_source``, ``location``, ``mine_countries`` (alpha-3 codes joined
-    by ``;``), ``recycled`` (bool), ``mines`` and ``comments`` as written)."""
+    by ``;``), ``recycled`` (bool), ``mines`` and ``comments`` as written, ``identified``
+    (false for a "Smelter not yet identified" row: a node of its own, ``missing``))."""
 
     kind: str
     version: str
@@ -194,6 +195,9 @@ def read_template(path: str | Path) -> Template:
             )
             continue
         name = cell["name"] or cell["lookup"]
+        identified = name.lower() not in ("smelter not yet identified", "unknown")
+        if not identified:  # one node per row: two unidentified smelters are not one
+            name = f"Smelter not yet identified (row {number})"
         if not name or name.lower() in ("smelter not listed",):
             found.add("a smelter without a name", SHEET, number, "D (Smelter Name)", cell["name"])
             continue
@@ -245,6 +249,7 @@ def read_template(path: str | Path) -> Template:
                 "recycled": recycled,
                 "mines": cell["mines"],
                 "comments": cell["comments"],
+                "identified": identified,
             }
         )
     if found.problems:
@@ -396,24 +401,23 @@ def smelter_tables(
             )
     else:
         targets = {metal: metal for metal in metals}
-    new_nodes, new_edges = [], []
+    new_nodes, new_edges, new_impacts = [], [], []
     layer = mine_layer(list(targets), allow_no_prior=True)
     layer_nodes = layer["nodes"].set_index("id")
 
     def borrow(node: str) -> None:
         """A mine or unknown-origin node of ``data/`` with its rows, unless the graph has it."""
-        if node in have:
+        if node in have or node not in layer_nodes.index:
             return
         have.add(node)
-        if node in layer_nodes.index:
-            new_nodes.append(layer_nodes.loc[node].to_dict() | {"id": node})
-            for name in ("impacts", "social"):
-                rows = layer[name][layer[name]["node"] == node]
-                tables[name].append(rows)
-            inputs = layer["edges"][layer["edges"]["target"] == node]
-            tables["edges"].append(inputs)
-            for supplier in inputs["source"]:
-                borrow(supplier)
+        new_nodes.append(layer_nodes.loc[node].to_dict() | {"id": node})
+        for name in ("impacts", "social"):
+            rows = layer[name][layer[name]["node"] == node]
+            tables[name].append(rows)
+        inputs = layer["edges"][layer["edges"]["target"] == node]
+        tables["edges"].append(inputs)
+        for supplier in inputs["source"]:
+            borrow(supplier)
 
     for metal, target in targets.items():
         rows = template.smelters[template.smelters["metal"] == metal]
@@ -447,7 +451,7 @@ def smelter_tables(
                         "unit": "kg",
                         "name": f"{smelter.name} ({metal} smelter or refiner)",
                         "country": smelter.country,
-                        "transparency": "disclosed",
+                        "transparency": "disclosed" if smelter.identified else "missing",
                         "source": source_id,
                         "operator": smelter.name,
                         "facility_id": smelter.facility_id,
@@ -460,7 +464,7 @@ def smelter_tables(
                         ),
                     }
                 )
-                new_edges.extend(_feed(node, metal, smelter, borrow, have, new_nodes))
+                new_edges.extend(_feed(node, metal, smelter, borrow, have, new_nodes, new_impacts))
             new_edges.append(
                 {
                     "source": node,
@@ -474,6 +478,11 @@ def smelter_tables(
             )
     tables["nodes"].append(pd.DataFrame(new_nodes))
     tables["edges"].append(pd.DataFrame(new_edges))
+    tables["impacts"].append(pd.DataFrame(new_impacts))
+    cited = {c for row in new_impacts for c in str(row["source"]).split(";") if c}
+    if cited:
+        catalogue = read_table("sources")
+        tables["sources"].append(catalogue[catalogue["id"].isin(cited)])
     layer_sources = layer["sources"]
     tables["sources"].append(layer_sources)
     tables["sources"].append(
@@ -520,11 +529,12 @@ def smelter_tables(
 
 
 def _smelter_id(facility_id: str, metal: str, name: str) -> str:
-    """A smelter's node id: by its RMI id, else by its metal and name."""
-    return f"smelter-{facility_id.lower()}" if facility_id else f"smelter-{metal}-{_slug(name)}"
+    """A smelter's node id: its metal and RMI id (a facility smelting two metals is two
+    nodes, one per metal), or its metal and name."""
+    return f"smelter-{metal}-{facility_id.lower() if facility_id else _slug(name)}"
 
 
-def _feed(node, metal, smelter, borrow, have, new_nodes) -> list[dict]:
+def _feed(node, metal, smelter, borrow, have, new_nodes, new_impacts) -> list[dict]:
     """The inputs of a smelter: its declared mine countries in equal shares, a recycled
     feed, or its metal's world production prior (the unknown origin)."""
     if smelter.recycled:
@@ -537,11 +547,14 @@ def _feed(node, metal, smelter, borrow, have, new_nodes) -> list[dict]:
                     "kind": "material",
                     "unit": "kg",
                     "name": f"{metal.capitalize()}, recycled or scrap feed",
-                    "transparency": "missing",
+                    "transparency": "estimated",
                     "note": "Declared as recycled or scrap in a reporting template: mined nowhere"
-                    " in this chain; no figure of its impacts.",
+                    " in this chain. No figure of recycled metal's impacts is in data/: the"
+                    " primary metal's stand in, an upper bound, so that the feed is no free"
+                    " metal.",
                 }
             )
+            new_impacts.extend(_primary_figures(metal, feed))
         return [_input(feed, node, 1.0, "The smelter declares a recycled or scrap feed.")]
     countries = [c for c in smelter.mine_countries.split(";") if c]
     if not countries:
@@ -575,6 +588,30 @@ def _feed(node, metal, smelter, borrow, have, new_nodes) -> list[dict]:
             )
         )
     return edges
+
+
+def _primary_figures(metal: str, node: str) -> list[dict]:
+    """The primary metal's cradle-to-gate gwp and energy (``data/metal_impacts.csv``) on
+    ``node``, marked ``estimated``: an upper bound standing in for recycled metal."""
+    table = read_table("metal_impacts")
+    rows = table[table["material"] == metal]
+    if rows.empty:
+        return []
+    row = rows.iloc[0]
+    return [
+        {
+            "node": node,
+            "category": category,
+            "value": float(row[category]),
+            "unit": row[f"{category}_unit"],
+            "transparency": "estimated",
+            "source": row["source"],
+            "note": f"data/metal_impacts.csv {metal}: primary metal standing in for recycled"
+            " metal (an upper bound).",
+        }
+        for category in ("gwp", "energy")
+        if row[category] == row[category]
+    ]
 
 
 def _input(source: str, target: str, amount: float, note: str) -> dict:

@@ -133,7 +133,7 @@ def read_scenarios(path: str | os.PathLike) -> pd.DataFrame:
         are in a graph is checked by :func:`apply_scenario`.
     """
     path = Path(path)
-    cells, problems = read_csv_cells(path, ("scenario", "change", "value"))
+    cells, problems = read_csv_cells(path, ("scenario", "change", "value"), ("value",))
     if cells is None:
         raise InvalidDataError(problems)
     cells.columns = [str(column).strip().lower() for column in cells.columns]
@@ -170,6 +170,13 @@ def _checked(cells: pd.DataFrame, file: str) -> pd.DataFrame:
         kind = change["change"]
         if not change["scenario"]:
             found.add("no scenario named", row, "scenario", "")
+        elif change["scenario"] == "base":
+            found.add(
+                "'base' names the graph itself: call the scenario otherwise",
+                row,
+                "scenario",
+                "base",
+            )
         if kind not in CHANGES:
             close = difflib.get_close_matches(kind, list(CHANGES), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -269,6 +276,16 @@ def apply_scenario(
     nodes = chain.nodes.set_index("id")
     cite = f"scenario-{re.sub(r'[^A-Za-z0-9_.-]+', '-', name).strip('-') or 'unnamed'}"
     edges, impacts = tables["edges"], tables["impacts"]
+    # the amount of each edge in its supplier's unit as the changes go, and the shares set
+    edges["_converted"] = chain.edges["converted_amount"].to_numpy(dtype=float)
+    edges["_held"] = False
+    if name == "base":
+        found.add(
+            "'base' names the graph itself: call the scenario otherwise",
+            int(changes["row"].iloc[0]),
+            "scenario",
+            name,
+        )
     for change in changes.itertuples(index=False):
         row = int(change.row)
         level = change.transparency or "estimated"
@@ -298,6 +315,7 @@ def apply_scenario(
             found.add(str(error), row, "unit", change.unit)
     if found.problems:
         raise InvalidDataError(found.problems)
+    tables["edges"] = edges.drop(columns=["_converted", "_held"])
     tables["sources"] = (
         pd.concat(
             [
@@ -354,14 +372,17 @@ def _change_edge(edges, chain, nodes, change, level, cite, note, found, row) -> 
         return
     value = float(change.value)
     if change.change == "amount":
-        if change.unit:
-            conversion_factor(change.unit, nodes.loc[change.source, "unit"])  # names a bad one
+        factor = (
+            conversion_factor(change.unit, nodes.loc[change.source, "unit"]) if change.unit else 1
+        )
         edges.loc[at, "amount"], edges.loc[at, "unit"] = value, change.unit
+        edges.loc[at, "_converted"] = value * factor
         _mark(edges, at, level, cite, note)
     elif change.change == "life":
         use_unit = nodes.loc[change.target, "unit"]
         life = value * conversion_factor(change.unit, use_unit)
         edges.loc[at, "amount"], edges.loc[at, "unit"] = 1.0 / life, ""
+        edges.loc[at, "_converted"] = 1.0 / life
         _mark(edges, at, level, cite, f"{note} (a life of {change.value} {change.unit})")
     else:  # share
         _change_share(edges, chain, change, at, value, level, cite, note, found, row)
@@ -371,7 +392,8 @@ def _change_share(edges, chain, change, at, share, level, cite, note, found, row
     kinds = chain.nodes.set_index("id")["kind"]
     units = chain.nodes.set_index("id")["unit"]
     into = np.flatnonzero((edges["target"] == change.target).to_numpy())
-    converted = chain.edges["converted_amount"].to_numpy(dtype=float)[into]
+    converted = edges["_converted"].to_numpy(dtype=float)[into]
+    held = edges["_held"].to_numpy(dtype=bool)[into]
     shares = sourcing_shares(
         kinds.reindex(edges["source"].iloc[into]).to_numpy(),
         np.full(len(into), kinds[change.target]),
@@ -393,7 +415,17 @@ def _change_share(edges, chain, change, at, share, level, cite, note, found, row
             change.source,
         )
         return
-    others = sourcing & (np.arange(len(into)) != mine)
+    others = sourcing & (np.arange(len(into)) != mine) & ~held
+    kept = float(shares[sourcing & held & (np.arange(len(into)) != mine)].sum())
+    if share + kept > 1 + 1e-9:
+        found.add(
+            f"with the shares set before in this scenario ({kept:g}), the mix of"
+            f" {change.target} would add up to more than 1",
+            row,
+            "value",
+            change.value,
+        )
+        return
     old = shares[mine]
     if old >= 1 and share < 1 and not others.any():
         found.add(
@@ -405,12 +437,14 @@ def _change_share(edges, chain, change, at, share, level, cite, note, found, row
         return
     per_share = converted[mine] / old if old > 0 else 1.0 / _factor(shares, converted, mine)
     rest = shares[others].sum()
-    scale = (1 - share) / rest if rest > 0 else 0.0
+    scale = (1 - share - kept) / rest if rest > 0 else 0.0
     edges.loc[at, "amount"], edges.loc[at, "unit"] = share * per_share, ""
+    edges.loc[at, "_converted"], edges.loc[at, "_held"] = share * per_share, True
     _mark(edges, at, level, cite, f"{note} (a share of {change.value})")
     for position in into[others]:
         k = int(np.flatnonzero(into == position)[0])
         edges.loc[position, "amount"], edges.loc[position, "unit"] = converted[k] * scale, ""
+        edges.loc[position, "_converted"] = converted[k] * scale
         _mark(edges, position, level, cite, f"{note} (scaled with the share of {change.source})")
 
 
@@ -487,4 +521,6 @@ def _change_supplier(edges, nodes, change, level, cite, note, found, row) -> Non
     k = at[0]
     old = edges.loc[k, "source"]
     edges.loc[k, "source"] = new
+    kept = edges.loc[k, "uncertainty"]  # the same amount: its spread stands
     _mark(edges, k, level, cite, f"{note} ({new} in place of {old})")
+    edges.loc[k, "uncertainty"] = kept

@@ -61,7 +61,7 @@ from supplychain.propagate import (
 )
 from supplychain.schema import RiskLevel, indicator_ids
 from supplychain.solver import plan, solve
-from supplychain.trace import requirement_vector
+from supplychain.trace import gross_requirement_vector
 from supplychain.units import conversion_factor
 
 __all__ = [
@@ -234,8 +234,9 @@ def _known_mass(solution: Solution) -> np.ndarray:
 
 
 def _through(solution: Solution, node: str) -> np.ndarray:
-    """Amount of every node per unit of ``node``, the node itself counted at least once."""
-    x = requirement_vector(solution, node).copy()
+    """Amount of every node per unit of ``node`` along positive flows (a credit mines
+    nothing, as in :func:`mined_mass`), the node itself counted at least once."""
+    x = gross_requirement_vector(solution, node).copy()
     position = node_position(solution, node)
     x[position] = max(x[position], 1.0)
     return x

@@ -33,7 +33,7 @@ import pandas as pd
 from supplychain.files import read_regular_file
 from supplychain.problems import Problem, Severity
 
-__all__ = ["read_workbook", "write_workbook", "MAX_SHEET_ROWS"]
+__all__ = ["read_workbook", "write_workbook", "unwritable_cells", "MAX_SHEET_ROWS"]
 
 MAX_SHEET_ROWS = 2_000_000
 """The most rows a sheet may have (Excel's own limit is 1,048,576)."""
@@ -103,6 +103,7 @@ def read_workbook(
         if table not in by_name:
             continue
         sheet = values[by_name[table]]
+        sheet.reset_dimensions()  # the saved <dimension> may be stale: read every row
         if (sheet.max_row or 0) > MAX_SHEET_ROWS or (sheet.max_column or 0) > _MAX_COLUMNS:
             problem(
                 f"the sheet has {sheet.max_row:,} rows and {sheet.max_column:,} columns, more"
@@ -112,7 +113,9 @@ def read_workbook(
             )
             continue
         rows = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        written = formulas[by_name[table]].iter_rows(values_only=True)
+        typed = formulas[by_name[table]]
+        typed.reset_dimensions()
+        written = typed.iter_rows(values_only=True)
         for number, (row, typed) in enumerate(zip(rows, written, strict=False), start=1):
             for position, (cell, formula) in enumerate(zip(row, typed, strict=False)):
                 if cell == "" and isinstance(formula, str) and formula.startswith("="):
@@ -149,9 +152,26 @@ def _frame(rows: list[list[str]]) -> pd.DataFrame:
     return frame[~empty]
 
 
+def unwritable_cells(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, int, str, str]]:
+    """``(sheet, row, column, character)`` of each text cell a workbook cannot hold: the
+    control characters (a form feed pasted from a PDF ...) that its XML forbids."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415
+
+    found = []
+    for name, frame in tables.items():
+        for column in frame.columns:
+            for number, value in enumerate(frame[column].tolist(), start=2):
+                if isinstance(value, str):
+                    hit = ILLEGAL_CHARACTERS_RE.search(value)
+                    if hit:
+                        found.append((name, number, str(column), f"U+{ord(hit.group()):04X}"))
+    return found
+
+
 def write_workbook(tables: Mapping[str, pd.DataFrame], target: Path) -> None:
     """Write ``tables`` as the sheets of one workbook at ``target``: numbers as numbers,
-    text as text (never a formula, whatever it starts with)."""
+    text as text (never a formula, whatever it starts with). Check
+    :func:`unwritable_cells` first: openpyxl refuses those."""
     from openpyxl import Workbook  # noqa: PLC0415
 
     book = Workbook()

@@ -146,3 +146,57 @@ def test_a_database_that_exists_is_not_overwritten(project):
     with pytest.raises(OutputExistsError, match="exists in project"):
         to_brightway(chain, "loop")
     to_brightway(chain, "loop", overwrite=True)
+
+
+def test_ecoinvent_unit_names_substitution_and_edits_in_brightway(project):
+    """Units as ecoinvent names them, a substitution (an avoided product), and an amount
+    changed in Brightway after export: all read as Brightway has them."""
+    bio = bw2data.Database("bio2")
+    bio.write({("bio2", "co2"): {"name": "CO2", "unit": "kilogram", "type": "emission"}})
+    db = bw2data.Database("eco")
+    db.write(
+        {
+            ("eco", "power"): {"name": "power", "unit": "kilowatt hour", "exchanges": [
+                {"input": ("eco", "power"), "amount": 1.0, "type": "production"},
+                {"input": ("bio2", "co2"), "amount": 0.5, "type": "biosphere"}]},
+            ("eco", "bike"): {"name": "bike", "unit": "unit", "exchanges": [
+                {"input": ("eco", "bike"), "amount": 1.0, "type": "production"},
+                {"input": ("eco", "power"), "amount": 80.0, "type": "technosphere"},
+                {"input": ("eco", "power"), "amount": 5.0, "type": "substitution"}]},
+        }
+    )  # fmt: skip
+    method = bw2data.Method(("EF", "climate"))
+    method.register(unit="kg CO2-Eq")
+    method.write([(("bio2", "co2"), 1.0)])
+    chain = from_brightway("eco", "bike", methods=[("EF", "climate")])
+    assert chain.nodes.set_index("id").loc["power", "unit"] == "kWh"
+    lca = bw2calc.LCA({db.get("bike").id: 1}, method=("EF", "climate"))
+    lca.lci()
+    lca.lcia()
+    found = totals(chain).set_index(["node", "category"])["value"][("bike", "ef_climate")]
+    assert found == pytest.approx(lca.score, rel=1e-6) and found == pytest.approx(37.5)
+
+    to_brightway(credit_and_loop(), "loop")
+    exchange = next(
+        e for e in bw2data.Database("loop").get("wafer").technosphere() if e.input["code"] == "grid"
+    )
+    exchange["amount"] = 100.0
+    exchange.save()
+    again = totals(from_brightway("loop")).set_index(["node", "category"])["value"]
+    assert (
+        again[("wafer", "gwp")]
+        != totals(credit_and_loop()).set_index(["node", "category"])["value"][("wafer", "gwp")]
+    )
+
+
+def test_bad_brightway_requests_are_one_line(project, capsys):
+    from supplychain.cli import main
+
+    assert main(["from-brightway", "nowhere", "--project", "p-typo", "-o", "x"]) == 1
+    assert "no Brightway project 'p-typo'" in capsys.readouterr().err
+    assert "p-typo" not in {p.name for p in bw2data.projects}
+    to_brightway(credit_and_loop(), "loop")
+    code = main(["from-brightway", "loop", "--method", "IPCC", "2021", "-o", "x"])
+    assert code == 1 and "no Brightway method ('IPCC', '2021')" in capsys.readouterr().err
+    assert main(["export", "example", "--to", "brightway", "-o", ""]) == 1
+    assert "name the Brightway database" in capsys.readouterr().err

@@ -320,3 +320,11 @@ def test_a_missing_glyph_is_one_line_not_a_warning_per_character(tmp_path, capsy
     assert main(["uncertainty", graph, "--samples", "20", "--chart", str(tmp_path / "c.png")]) == 0
     err = capsys.readouterr().err
     assert err.count("not in the chart's font") == 1 and "UserWarning" not in err
+
+
+def test_the_evidence_counts_mined_mass_as_the_exposure_does():
+    from supplychain.social import evidence
+
+    chain = recycled_part()
+    found = evidence(chain, "part", "child_labour").set_index("source_node")["mined"]
+    assert found["ore"] == pytest.approx(2.0)  # as exposure's 2 kg, not the net 1.5

@@ -97,10 +97,10 @@ def test_merged_into_the_gpu_the_smelters_carry_its_metals(tmp_path):
     assert ("tantalum-for-" + GPU, GPU) in edges.index
     assert ("tantalum", GPU) not in edges.index  # the GPU's tantalum now comes from them
     assert ("tantalum", "printed-circuit-board") in edges.index  # the rest keeps its own
-    assert edges.loc[("smelter-cid001234", "tin-for-" + GPU), "amount"] == pytest.approx(0.5)
-    assert edges.loc[("smelter-cid001234", "tin-for-" + GPU), "transparency"] == "missing"
-    assert edges.loc[("tin-mining-cod", "smelter-cid001234"), "amount"] == pytest.approx(0.5)
-    smelter = chain.nodes.set_index("id").loc["smelter-cid002504"]
+    assert edges.loc[("smelter-tin-cid001234", "tin-for-" + GPU), "amount"] == pytest.approx(0.5)
+    assert edges.loc[("smelter-tin-cid001234", "tin-for-" + GPU), "transparency"] == "missing"
+    assert edges.loc[("tin-mining-cod", "smelter-tin-cid001234"), "amount"] == pytest.approx(0.5)
+    smelter = chain.nodes.set_index("id").loc["smelter-tantalum-cid002504"]
     assert (smelter["facility_id"], smelter["country"]) == ("CID002504", "RWA")
     # a smelter with no declared mine takes the world prior: the tantalum mass is as before
     mass = totals(chain).set_index(["node", "category"])
@@ -115,12 +115,12 @@ def test_social_and_audit_name_the_smelters_their_countries_and_the_gaps(tmp_pat
 
     chain, _ = merged(tmp_path)
     conflict = evidence(chain, GPU, "conflict", top=100)
-    assert {"smelter-cid002504"} <= set(conflict["source_node"])  # in Rwanda: in scope
+    assert {"smelter-tantalum-cid002504"} <= set(conflict["source_node"])  # in Rwanda: in scope
     assert "RWA" in set(conflict["country"])
     scope = chain.social.set_index(["node", "indicator"])
-    assert "smelter or refiner" in scope.loc[("smelter-cid002504", "conflict"), "note"]
+    assert "smelter or refiner" in scope.loc[("smelter-tantalum-cid002504", "conflict"), "note"]
     gaps = audit(chain, [GPU], samples=None).gaps.set_index("gap")
-    gap = gaps.loc["smelter-cid002504 -> tantalum-for-" + GPU]
+    gap = gaps.loc["smelter-tantalum-cid002504 -> tantalum-for-" + GPU]
     assert gap["kind"] == "smelter share" and "volumes by smelter" in gap["close_with"]
     before = exposure(load("ai-inference"), GPU).set_index("indicator").loc["conflict", "share"]
     after = exposure(chain, GPU).set_index("indicator").loc["conflict", "share"]
@@ -132,7 +132,7 @@ def test_an_emrt_of_cobalt_merges_too(tmp_path):
                     mines="CONGO, DEMOCRATIC REPUBLIC OF THE")]  # fmt: skip
     chain, notes = merged(tmp_path, rows, "EMRT", "Revision 2.1\nOctober 17, 2025")
     edges = chain.edges.set_index(["source", "target"])
-    assert ("cobalt-mining-cod", "smelter-cid003875") in edges.index
+    assert ("cobalt-mining-cod", "smelter-cobalt-cid003875") in edges.index
     assert ("cobalt-for-" + GPU, GPU) in edges.index
 
 
@@ -190,10 +190,53 @@ def test_the_command_merges_in_one_step_and_the_commands_read_it(tmp_path, capsy
     shown = capsys.readouterr()
     assert "Tantalum Smelter Kigali" in shown.out and "wrote" in shown.err
     assert main(["social", str(out), GPU, "--indicator", "conflict"]) == 0
-    assert "smelter-cid002504" in capsys.readouterr().out
+    assert "smelter-tantalum-cid002504" in capsys.readouterr().out
     assert main(["audit", str(out), GPU, "--top", "40"]) == 0
-    assert "smelter-cid" in capsys.readouterr().out
+    assert "smelter-tantalum-cid" in capsys.readouterr().out
     assert main(["rmi", str(path), "--into", "ai-inference"]) == 2  # --component too
     assert main(["rmi", str(path), "-o", str(tmp_path / "alone")]) == 0  # on its own
     alone = load(tmp_path / "alone")
     assert {"tantalum", "tin", "gold"} <= set(alone.nodes["id"])
+
+
+def test_a_gold_smelter_declaring_a_country_without_a_production_figure(tmp_path):
+    """Gold has no production prior: a declared mine country gets a mine of its own,
+    marked missing (it was an unknown node)."""
+    rows = [smelter("Gold", "A Gold Refiner", "CHINA", "CID000211", mines="CHINA")]
+    chain, _ = merged(tmp_path, rows)
+    mine = chain.nodes.set_index("id").loc["gold-mining-chn"]
+    assert (mine["kind"], mine["transparency"]) == ("mine", "missing")
+
+
+def test_one_id_under_two_metals_is_two_smelters(tmp_path):
+    rows = [smelter("Tin", "Dual", "CHINA", "CID001234"),
+            smelter("Tantalum", "Dual", "CHINA", "CID001234")]  # fmt: skip
+    chain, _ = merged(tmp_path, rows)
+    found = totals(chain, category="gwp").set_index("node")["value"]
+    before = totals(load("ai-inference"), category="gwp").set_index("node")["value"]
+    assert found["tantalum-for-" + GPU] == pytest.approx(before["tantalum"], rel=1e-9)
+    assert found["tin-for-" + GPU] == pytest.approx(before["tin"], rel=1e-9)
+
+
+def test_a_recycled_feed_is_no_free_metal(tmp_path):
+    """100 % recycled: mined nowhere, but the primary metal's figures stand in (estimated,
+    an upper bound); before, half of the tin weighed nothing."""
+    rows = [smelter("Tin", "Tin Recycler", "KOREA, REPUBLIC OF", "CID004321", recycled="Yes")]
+    chain, _ = merged(tmp_path, rows)
+    found = totals(chain, category="gwp").set_index("node")
+    before = totals(load("ai-inference"), category="gwp").set_index("node")["value"]
+    assert found.loc["tin-for-" + GPU, "value"] == pytest.approx(before["tin"], rel=0.2)
+    mass = exposure(chain, "tin-for-" + GPU).set_index("indicator")["mined"]
+    assert mass.iloc[0] == 0.0
+
+
+def test_smelters_not_yet_identified_stay_apart_and_missing(tmp_path):
+    rows = [smelter("Tin", "Smelter not yet identified", "CHINA"),
+            smelter("Tin", "Smelter not yet identified", "RWANDA")]  # fmt: skip
+    for row in rows:
+        row[3] = ""  # no name, only the look-up
+    chain, _ = merged(tmp_path, rows)
+    nodes = chain.nodes.set_index("id")
+    unidentified = nodes[nodes.index.str.contains("not-yet-identified")]
+    assert sorted(unidentified["country"]) == ["CHN", "RWA"]
+    assert (unidentified["transparency"] == "missing").all()

@@ -221,3 +221,55 @@ def test_a_bad_scenarios_file_names_row_column_and_value(tmp_path, text, match, 
 def test_compare_of_one_node_without_scenarios_is_a_usage_error(capsys):
     assert main(["compare", "example", "image-generation"]) == 2
     assert "--scenarios" in capsys.readouterr().err
+
+
+def test_two_shares_of_one_mix_are_both_kept():
+    """mine-a at 0.5 and then mine-b at 0.3 leave 0.2 for nobody: refused; in a mix of
+    three, the third takes what is left (the second share had rescaled the first)."""
+    base = chain()
+    tables = {
+        "nodes": [*base.nodes[["id", "kind", "unit"]].to_dict("records"),
+                  {"id": "mine-c", "kind": "mine", "unit": "kg"}],
+        "edges": [*base.edges[["source", "target", "amount", "unit"]].to_dict("records")],
+    }  # fmt: skip
+    tables["edges"][0]["amount"] = 0.5  # mine-a 0.5, mine-b 0.25, mine-c 0.25
+    tables["edges"].append({"source": "mine-c", "target": "metal", "amount": 0.25})
+    three = from_tables(**tables)
+    share = {"scenario": "s", "change": "share", "target": "metal"}
+    changes = scenario_table(
+        [
+            {**share, "source": "mine-a", "value": "0.6"},
+            {**share, "source": "mine-b", "value": "0.3"},
+        ]
+    )
+    shares = apply_scenario(three, changes).edges.set_index("source")["converted_amount"]
+    assert shares["mine-a"] == pytest.approx(0.6) and shares["mine-b"] == pytest.approx(0.0003)
+    assert shares["mine-c"] == pytest.approx(0.1)
+    too_much = scenario_table(
+        [
+            {**share, "source": "mine-a", "value": "0.8"},
+            {**share, "source": "mine-b", "value": "0.3"},
+        ]
+    )
+    with pytest.raises(InvalidDataError, match="more than 1"):
+        apply_scenario(three, too_much)
+
+
+def test_a_scenario_named_base_is_refused():
+    with pytest.raises(InvalidDataError, match="'base' names the graph itself"):
+        scenario_table([{"scenario": "base", "change": "amount", "source": "a", "target": "b",
+                         "value": "1"}])  # fmt: skip
+
+
+def test_a_supplier_change_keeps_the_amounts_spread(tmp_path):
+    (tmp_path / "s.csv").write_text(ISSUE_SCENARIOS)
+    made = scenario_chains(load("ai-inference"), read_scenarios(tmp_path / "s.csv"))
+    edges = made["french-grid"].edges.set_index(["source", "target"])
+    assert edges.loc[("electricity-france", "electricity-datacentre-oregon"), "uncertainty"] == (
+        "range(min=1.09, max=1.14)"
+    )
+
+
+def test_a_scenarios_file_with_semicolons_reads_decimal_commas(tmp_path):
+    (tmp_path / "s.csv").write_text("scenario;change;source;target;value\ns;amount;a;b;2,5\n")
+    assert read_scenarios(tmp_path / "s.csv")["value"].tolist() == ["2.5"]

@@ -167,3 +167,52 @@ def test_a_graphml_of_another_tool_is_refused_with_the_reason(tmp_path, capsys):
     nx.write_graphml(nx.DiGraph([("a", "b")]), tmp_path / "other.graphml")
     assert main(["validate", str(tmp_path / "other.graphml")]) == 1
     assert "holds no supplychain graph" in capsys.readouterr().out
+
+
+def test_a_control_character_is_named_not_a_traceback(tmp_path, capsys):
+    from supplychain.tables import from_tables
+
+    chain = from_tables(nodes=[{"id": "ore", "kind": "mine", "unit": "kg", "note": "p1\x0cp2"}])
+    save_csv(chain, tmp_path / "g")
+    assert (
+        main(["export", str(tmp_path / "g"), "--to", "xlsx", "-o", str(tmp_path / "g.xlsx")]) == 1
+    )
+    err = capsys.readouterr().err
+    assert "control character U+000C of nodes.csv, row 2, column note" in err
+    assert not (tmp_path / "g.xlsx").exists()
+
+
+def test_a_stale_dimension_loses_no_row(tmp_path):
+    """A sheet whose saved <dimension> says fewer rows than it has (other programs write
+    such files): every row is read."""
+    import zipfile
+
+    save_csv(load("example"), tmp_path / "g")
+    main(["export", str(tmp_path / "g"), "--to", "xlsx", "-o", str(tmp_path / "g.xlsx")])
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(tmp_path / "g.xlsx") as source, zipfile.ZipFile(stale, "w") as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet2.xml":  # edges
+                text = data.decode()
+                start = text.index('<dimension ref="') + len('<dimension ref="')
+                end = text.index('"', start)
+                data = (text[:start] + "A1:H3" + text[end:]).encode()
+            out.writestr(item, data)
+    assert len(load(stale).edges) == len(load("example").edges)
+
+
+def test_a_graphml_edited_in_another_tool_is_refused_not_silently_read(tmp_path, capsys):
+    import networkx as nx
+
+    path = tmp_path / "g.graphml"
+    assert main(["export", "example", "--to", "graphml", "-o", str(path)]) == 0
+    graph = nx.read_graphml(path)
+    source, target = next(iter(graph.edges))
+    graph.edges[source, target]["amount_as_written"] = 100.0
+    nx.write_graphml(graph, path)
+    capsys.readouterr()
+    assert main(["validate", str(path)]) == 1
+    assert (
+        f"was edited after export (the amount of {source} -> {target})" in capsys.readouterr().out
+    )
