@@ -53,12 +53,16 @@ def node_details(
     titles = dict(zip(chain.sources["id"], chain.sources["title"], strict=True))
     years = dict(zip(chain.sources["id"], chain.sources["year"], strict=True))
     wanted = set(shown)
+    category_units = dict(zip(chain.categories["id"], chain.categories["unit"], strict=True))
+    node_units = dict(zip(chain.nodes["id"], chain.nodes["unit"], strict=True))
     direct: dict[str, list] = {}
     for r in chain.impacts[chain.impacts["node"].isin(wanted)].itertuples(index=False):
         direct.setdefault(r.node, []).append(
             {
                 "category": r.category,
                 "value": _number(r.converted_value),
+                # the converted value is in the category's unit per the node's unit
+                "unit": f"{category_units.get(r.category, '')} per {node_units.get(r.node, '')}",
                 "transparency": r.transparency,
                 "source": _cite(r.source, titles, years),
             }

@@ -30,8 +30,8 @@ Examples
 >>> data = page_data(load("example"), focus="image-generation", samples=0)
 >>> sorted(n["id"] for n in data["nodes"] if n["id"].endswith("-cod"))
 ['cobalt-mining-cod', 'tantalum-mining-cod']
->>> data["meta"]["note"]
-'1 of 13 nodes are hidden: below 0.1% of the total of image-generation and of its mined mass.'
+>>> data["meta"]["note"].split(". ")[0]
+'1 of 13 nodes are hidden: below 0.1% of the total of image-generation and of its mined mass'
 
 """
 
@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,7 @@ from supplychain.propagate import (
     node_position,
     solve_chain,
 )
-from supplychain.social import mined_mass
+from supplychain.social import evidence, mined_mass
 from supplychain.solver import solve
 from supplychain.trace import gross_requirement_vector, main_category
 from supplychain.uncertainty import (
@@ -170,6 +171,8 @@ def _visible(solution, share, of_mass, focus, cutoff, max_nodes) -> tuple[np.nda
         size = np.abs(share)  # a credit is shown by its size, like any contribution
         visible = ((size >= threshold) & (size > 0)) | ((of_mass >= threshold) & (of_mass > 0))
         visible[node_position(solution, focus)] = True
+        evidence = _evidence_positions(solution, focus)
+        visible[evidence] = True
     else:
         threshold = 0.0 if cutoff is None else cutoff
         visible = np.abs(share) >= threshold if threshold > 0 else np.ones(n, dtype=bool)
@@ -177,7 +180,24 @@ def _visible(solution, share, of_mass, focus, cutoff, max_nodes) -> tuple[np.nda
         ranked = np.argsort(-np.abs(share), kind="stable")[:max_nodes]
         visible = np.zeros(n, dtype=bool)
         visible[ranked] = True
+        if focus is not None:  # the evidence of the node's social levels stays, whatever
+            visible[evidence] = True
     return visible, threshold
+
+
+def _evidence_positions(solution, focus: str) -> np.ndarray:
+    """Positions of the nodes behind ``focus``'s known social levels, as ``social`` and the
+    report name them (each indicator's evidence, at most 10), and of every node on their
+    heaviest paths to it: a focused page keeps them whatever their share of the impact."""
+    chain = solution.chain
+    known = chain.social[chain.social["level"] != "unknown"]["indicator"].unique()
+    ids: set[str] = set()
+    for indicator in sorted(known):
+        found = evidence(solution, focus, indicator)
+        ids.update(found["source_node"])
+        for path in found["path"]:
+            ids.update(path.split(" > "))
+    return np.flatnonzero(chain.nodes["id"].isin(ids).to_numpy())
 
 
 def shown_nodes(
@@ -252,6 +272,8 @@ def page_data(
             else f"beyond the {max_nodes} nodes through which most of {of} flows"
         )
         note = f"{hidden} of {n} nodes are hidden: {reason}."
+        if focus is not None:
+            note += " The nodes behind its social levels are kept, whatever their share."
     x, y = node_positions(chain, keep)
     samples = affordable_samples(chain, samples) if samples else 0
     if run is not None and set(ids[keep]) <= set(run.nodes):
@@ -268,6 +290,7 @@ def page_data(
         network.add_node(
             str(ids[position]),
             label=_label(chain.nodes["name"].iloc[position] or ids[position]),
+            short=_label(chain.nodes["name"].iloc[position] or ids[position], 22),
             x=float(px),
             y=float(py),
             physics=False,
@@ -281,6 +304,7 @@ def page_data(
     positions[keep] = np.arange(len(keep))
     matrices = solution.matrices
     edge_levels = chain.edges["transparency"].to_numpy()
+    units = chain.nodes["unit"].to_numpy()
     widest = max(float(np.abs(edge_share).max(initial=0.0)), 1e-300)
     for e in np.flatnonzero(
         (positions[matrices.edge_supplier] >= 0) & (positions[matrices.edge_consumer] >= 0)
@@ -297,6 +321,8 @@ def page_data(
             transparency=str(edge_levels[e]),
             share=float(edge_share[e]),
             amount=float(matrices.edge_amount[e]),
+            unit=str(units[matrices.edge_supplier[e]]),  # the amount's: the supplier's unit
+            per=str(units[matrices.edge_consumer[e]]),
         )
     nodes, edges, *_ = network.get_network_data()
     return {
@@ -323,9 +349,29 @@ def page_data(
 
 
 def _label(text: str, width: int = 28) -> str:
-    """A short label for the canvas (the whole name is in the tooltip)."""
+    """A short label for the canvas (the whole name is in the tooltip): where the name is
+    longer than ``width`` characters, without its asides in parentheses, then cut after a
+    whole word.
+
+    >>> _label("Tantalum mining, Congo (Kinshasa) (country aggregate)", 22)
+    'Tantalum mining, Congo'
+    >>> _label("Tungsten mining, rest of the world (country aggregate)", 22)
+    'Tungsten mining, rest…'
+    >>> _label("electricity-datacentre-oregon", 22)
+    'electricity…'
+    """
     text = str(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if len(text) <= width:
+        return text
+    plain = re.sub(r"\s*\([^()]*\)", "", text).strip()  # asides go first
+    if plain and len(plain) <= width:
+        return plain
+    text = plain or text
+    cut = text[: width - 1]
+    if text[width - 1] not in " ,-(":  # the cut falls inside a word: back to its start
+        end = max(cut.rfind(" "), cut.rfind("-"), cut.rfind(","))
+        cut = cut[:end] if end >= width // 2 else cut
+    return cut.rstrip(" ,(-") + "…"
 
 
 # ------------------------------------------------------------------------- the page

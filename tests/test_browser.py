@@ -4,6 +4,7 @@ Without Chromium (Debian package ``chromium``) or Playwright the tests skip and 
 ``.ci/run`` installs both, so in CI they always run.
 """
 
+import re
 import shutil
 from pathlib import Path
 
@@ -216,3 +217,46 @@ def test_hostile_names_show_as_text_and_run_nothing(pages, visit):
     seen.page.fill("#search", "alert")
     assert seen.page.inner_text("#found") == "2 found"
     assert seen.dialogs == [] and seen.errors == [] and seen.requests == []
+
+
+def _overlapping(labels):
+    return [
+        (a["id"], b["id"])
+        for i, a in enumerate(labels)
+        for b in labels[i + 1 :]
+        if a["left"] < b["right"] and b["left"] < a["right"]
+        and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["ai-inference", "focus"])
+def test_labels_are_drawn_at_the_fitted_zoom_inside_the_canvas_and_apart(pages, visit, name):
+    """At the fitted zoom vis-network drew no label at all (14 px at a scale of about 0.3);
+    the page draws short ones for the nodes that matter, none overlapping or cut."""
+    seen = visit(pages[name])
+    labels = seen.page.evaluate("window.supplychain.labels")
+    box = seen.page.locator("#graph").bounding_box()
+    assert len(labels) >= 20
+    assert _overlapping(labels) == []
+    assert all(b["left"] >= 0 and b["right"] <= box["width"] for b in labels)
+    assert all(b["top"] >= 0 and b["bottom"] <= box["height"] for b in labels)
+    chain = load("ai-inference")
+    services = set(chain.nodes.loc[chain.nodes["kind"] == "service", "id"])
+    labelled = {b["id"] for b in labels}
+    if name == "ai-inference":
+        assert services <= labelled  # every service is named at first sight
+    else:
+        assert "image-generation" in labelled
+    # cut after a whole word, never inside one
+    names = dict(zip(chain.nodes["id"], chain.nodes["name"], strict=True))
+    for label in labels:
+        text = label["text"]
+        if text.endswith("…"):
+            full = re.sub(r"\s*\([^()]*\)", "", names[label["id"]] or label["id"]).strip()
+            assert full.startswith(text[:-1]) and full[len(text) - 1] in " ,-(", text
+
+
+def test_zoomed_in_the_page_leaves_labels_to_the_network(pages, visit):
+    seen = visit(pages["ai-inference"])
+    seen.focus_on("image-generation")
+    assert seen.page.evaluate("window.supplychain.labels") == []

@@ -134,11 +134,15 @@ def test_focus_shows_only_what_is_upstream_and_says_what_it_hides():
     assert "server-p4de-24xlarge" in ids and "image-generation" not in ids
     assert "gpu-a100-sxm4-80gb" in ids
     assert data["meta"]["note"].endswith(
-        "of the total of server-p4de-24xlarge and of its mined mass."
+        "of the total of server-p4de-24xlarge and of its mined mass. The nodes behind its"
+        " social levels are kept, whatever their share."
     )
     # China's copper refineries weigh nothing in the server's GWP but supply 45 % of its
     # copper: a focus keeps the mines that supply the mass
-    assert "copper-mining-chn" in ids and "cobalt-mining-cod" not in ids  # 1 g of 4.9 kg
+    assert "copper-mining-chn" in ids
+    # 1 g of 4.9 kg, but the evidence of the server's child labour: kept (issue 18); a
+    # mine of as little that carries no level is not
+    assert "cobalt-mining-cod" in ids and "cobalt-mining-cub" not in ids
     with pytest.raises(UnknownNodeError):
         page_data(load("ai-inference"), focus="nowhere", samples=0)
 
@@ -215,3 +219,32 @@ def test_shipped_pages_are_up_to_date():
     sys.modules["build_shipped"] = module
     spec.loader.exec_module(module)
     assert module.stale_pages() == []
+
+
+def test_a_focused_page_keeps_the_evidence_of_the_nodes_social_levels():
+    """The report names DR Congo mines as the worst nodes for image generation; each weighs
+    under the page's cutoff of GWP, and the focused page hid them."""
+    from supplychain.social import evidence
+
+    chain = load("ai-inference")
+    shown = {node["id"] for node in page_data(chain, focus="image-generation", samples=0)["nodes"]}
+    for indicator in ("child_labour", "forced_labour", "conflict"):
+        found = evidence(chain, "image-generation", indicator)
+        assert set(found["source_node"]) <= shown, indicator
+        for path in found["path"]:
+            assert set(path.split(" > ")) <= shown
+    assert {"tantalum-mining-cod", "tin-mining-cod", "cobalt-mining-cod"} <= shown
+
+
+def test_edges_and_direct_impacts_carry_their_units():
+    """'8 per unit of server' said nothing of what the 8 are: now 8 item per item."""
+    data = page_data(load("ai-inference"), samples=0)
+    edge = next(
+        e for e in data["edges"]
+        if e["from"] == "gpu-a100-sxm4-80gb" and e["to"] == "server-p4de-24xlarge"
+    )  # fmt: skip
+    assert (edge["amount"], edge["unit"], edge["per"]) == (8.0, "item", "item")
+    direct = data["details"]["cobalt-mining-cod"]["direct"]
+    assert {"category": "gwp", "unit": "kg CO2e per kg"}.items() <= next(
+        d for d in direct if d["category"] == "gwp"
+    ).items()
