@@ -178,14 +178,21 @@ def test_search_and_filters(pages, visit):
     seen.page.uncheck("#kind-filters input[value=mine]")
     hidden = seen.page.evaluate("window.supplychain.nodes.get({filter: n => n.hidden}).length")
     assert hidden == 98  # every mine
+    assert seen.page.inner_text("#subtitle").startswith("49 of 147 nodes (147 on the page")
     seen.page.select_option("#country-filter", "COD")
-    shown = seen.page.evaluate("window.supplychain.nodes.get({filter: n => !n.hidden}).length")
-    assert shown == 0  # the Congo's nodes are all mines
     seen.page.check("#kind-filters input[value=mine]")
     shown = seen.page.evaluate(
         "window.supplychain.nodes.get({filter: n => !n.hidden}).map(n => n.id).sort()"
     )
+    # the Congo's mines and every path from them to the products, not lone dots
     assert "cobalt-mining-cod" in shown and "copper-mining-chn" not in shown
+    assert {"cobalt", "gpu-a100-sxm4-80gb", "server-p4de-24xlarge", "image-generation"} <= set(
+        shown
+    )
+    links = seen.page.evaluate("window.supplychain.data.edges.map(e => [e.from, e.to])")
+    lone = [n for n in shown if not any(n in pair and set(pair) <= set(shown) for pair in links)]
+    assert lone == []
+    assert seen.page.inner_text("#subtitle").startswith(f"{len(shown)} of 147 nodes")
     assert seen.errors == []
 
 
