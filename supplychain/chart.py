@@ -22,7 +22,13 @@ import unicodedata
 
 import pandas as pd
 
-__all__ = ["CHART_FORMATS", "bar_chart_figure", "chart_bytes"]
+__all__ = [
+    "CHART_FORMATS",
+    "bar_chart_figure",
+    "chart_bytes",
+    "contribution_chart_figure",
+    "figure_bytes",
+]
 
 CHART_FORMATS = ("svg", "png", "pdf")
 """The formats a chart is written in, named by the file's suffix."""
@@ -112,6 +118,80 @@ def bar_chart_figure(rows: pd.DataFrame, category: str):
     return figure
 
 
+CONTRIBUTORS_SHOWN = 7
+"""How many contributors a contribution chart names; the rest are one segment, ``other``."""
+
+_PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+_OTHER = "#bbbbbb"
+
+
+def contribution_chart_figure(shares: pd.DataFrame, node: str, per: str):
+    """One horizontal bar per category, 100 % of ``node``'s total, stacked by what
+    contributes it (the nodes' own impacts, :func:`supplychain.trace.contributions`): the
+    :data:`CONTRIBUTORS_SHOWN` largest across the categories by name, the rest as
+    ``other``. A credit's negative share is drawn left of 0. ``shares`` has the columns
+    ``category``, ``contributor`` and ``share`` (signed, of the total in its category).
+
+    Raises
+    ------
+    ValueError
+        If there is no share to draw.
+    """
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
+    shares = shares[shares["share"].notna() & (shares["share"] != 0)]
+    if shares.empty:
+        raise ValueError("no contribution to draw")
+    size = shares.assign(size=shares["share"].abs()).groupby("contributor")["size"].max()
+    named = list(size.sort_values(ascending=False, kind="stable").index[:CONTRIBUTORS_SHOWN])
+    grouped = shares.assign(
+        contributor=shares["contributor"].where(shares["contributor"].isin(named), "other")
+    )
+    table = grouped.groupby(["category", "contributor"], sort=False)["share"].sum().unstack()
+    table = table.reindex(columns=[*named, *(["other"] if "other" in table else [])]).fillna(0)
+    categories = list(dict.fromkeys(shares["category"]))
+    table = table.reindex(categories)
+    with rc_context(_STYLE):
+        figure = Figure(figsize=(9.0, 1.6 + 0.34 * len(categories)), layout="constrained")
+        axes = figure.add_subplot()
+        right = pd.Series(0.0, index=table.index)
+        left = pd.Series(0.0, index=table.index)
+        place = range(len(table))
+        for number, contributor in enumerate(table.columns):
+            values = table[contributor]
+            start = right.where(values >= 0, left + values)
+            colour = _OTHER if contributor == "other" else _PALETTE[number % len(_PALETTE)]
+            axes.barh(place, values.abs(), left=start, height=0.62, color=colour,
+                      label=_label(str(contributor)))  # fmt: skip
+            right = right + values.clip(lower=0)
+            left = left + values.clip(upper=0)
+        axes.set_yticks(list(place), labels=[_label(c) for c in table.index])
+        axes.invert_yaxis()
+        axes.axvline(0, color="#222222", linewidth=0.8)
+        axes.xaxis.set_major_formatter(PercentFormatter(1.0))
+        axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+        axes.set_axisbelow(True)
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.set_xlabel(f"share of the total of {_label(node)} per {per}, by contributor")
+        figure.legend(loc="outside lower center", ncols=3, frameon=False, fontsize=8)
+    return figure
+
+
+def figure_bytes(figure, fmt: str) -> bytes:
+    """A figure as a file's bytes: ``fmt`` one of :data:`CHART_FORMATS`, no date in it."""
+    from matplotlib import rc_context
+
+    if fmt not in CHART_FORMATS:
+        raise ValueError(f"a chart is written as {', '.join(CHART_FORMATS)}, not {fmt!r}")
+    metadata = {"svg": {"Date": None}, "png": {"Software": None}, "pdf": {"CreationDate": None}}
+    buffer = io.BytesIO()
+    with rc_context(_STYLE):
+        figure.savefig(buffer, format=fmt, dpi=_DPI, metadata=metadata[fmt])
+    return buffer.getvalue()
+
+
 def chart_bytes(rows: pd.DataFrame, category: str, fmt: str) -> bytes:
     """The chart of :func:`bar_chart_figure` as a file's bytes: ``fmt`` is one of
     :data:`CHART_FORMATS`. The same rows give the same bytes (no date, fixed ids).
@@ -121,13 +201,6 @@ def chart_bytes(rows: pd.DataFrame, category: str, fmt: str) -> bytes:
     ValueError
         If ``fmt`` is not a chart format, or as :func:`bar_chart_figure`.
     """
-    from matplotlib import rc_context
-
     if fmt not in CHART_FORMATS:
         raise ValueError(f"a chart is written as {', '.join(CHART_FORMATS)}, not {fmt!r}")
-    figure = bar_chart_figure(rows, category)
-    metadata = {"svg": {"Date": None}, "png": {"Software": None}, "pdf": {"CreationDate": None}}
-    buffer = io.BytesIO()
-    with rc_context(_STYLE):
-        figure.savefig(buffer, format=fmt, dpi=_DPI, metadata=metadata[fmt])
-    return buffer.getvalue()
+    return figure_bytes(bar_chart_figure(rows, category), fmt)

@@ -153,6 +153,12 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument(
         "--category", metavar="C", help="path tree and hotspots in this category (default: gwp)"
     )
+    trace.add_argument(
+        "--chart",
+        metavar="FILE",
+        help="also draw what contributes the node's total in each category, stacked, as a"
+        " chart for a report (.svg, .png or .pdf)",
+    )
     _add_format(trace)
 
     spread = commands.add_parser(
@@ -656,20 +662,10 @@ def _write_chart(rows, category: str, chart: str, graph: str, none_left: str) ->
     ``chart``, in the format its suffix names (SVG, PNG or PDF); never into the graph
     ``graph`` being read. Rows in another unit than most are left out, and said so.
     ``none_left``: the message when no row is in the category."""
-    from supplychain.chart import CHART_FORMATS, chart_bytes
-    from supplychain.files import atomic_write, check_target
-    from supplychain.io import resolve_graph_path
+    from supplychain.chart import chart_bytes
+    from supplychain.files import atomic_write
 
-    target = Path(chart)
-    if target.is_file():
-        raise SupplyChainError(f"{chart} exists; name another file (a chart never replaces one)")
-    check_target(target, False, (resolve_graph_path(graph),))
-    fmt = target.suffix.lower().lstrip(".")
-    if fmt not in CHART_FORMATS:
-        raise SupplyChainError(
-            f"{chart}: name a chart file ending in {', '.join('.' + f for f in CHART_FORMATS)}"
-            " (the suffix says the format)"
-        )
+    target, fmt = _chart_target(chart, graph)
     rows = rows[(rows["category"] == category) & rows["value"].notna()]
     if rows.empty:
         raise SupplyChainError(none_left)
@@ -706,6 +702,55 @@ def _write_chart(rows, category: str, chart: str, graph: str, none_left: str) ->
             warnings.warn(other.message, other.category, stacklevel=1)
     atomic_write(target, lambda path: path.write_bytes(drawn))
     sys.stderr.write(terminal_safe(f"wrote {target} ({int(same.sum())} bars)") + "\n")
+
+
+def _chart_target(chart: str, graph: str) -> tuple[Path, str]:
+    """The file a chart goes to and its format, by its suffix; refused if it exists (a
+    chart never replaces a file), lies in the graph ``graph`` or names no chart format."""
+    from supplychain.chart import CHART_FORMATS
+    from supplychain.files import check_target
+    from supplychain.io import resolve_graph_path
+
+    target = Path(chart)
+    if target.is_file():
+        raise SupplyChainError(f"{chart} exists; name another file (a chart never replaces one)")
+    check_target(target, False, (resolve_graph_path(graph),))
+    fmt = target.suffix.lower().lstrip(".")
+    if fmt not in CHART_FORMATS:
+        raise SupplyChainError(
+            f"{chart}: name a chart file ending in {', '.join('.' + f for f in CHART_FORMATS)}"
+            " (the suffix says the format)"
+        )
+    return target, fmt
+
+
+def _write_contribution_chart(chain, node: str, target: Path, fmt: str) -> None:
+    """The stacked contributions of ``node``'s totals, every category with a total."""
+    import pandas as pd
+
+    from supplychain.chart import contribution_chart_figure, figure_bytes
+    from supplychain.files import atomic_write
+    from supplychain.propagate import solve_chain
+    from supplychain.trace import contributions
+
+    solution = solve_chain(chain, opacity=False)
+    frames = [
+        contributions(solution, node, category).assign(category=category)
+        for category in solution.matrices.categories
+    ]
+    shares = pd.concat(frames, ignore_index=True).rename(columns={"node": "contributor"})
+    per = chain.nodes.set_index("id").loc[node, "unit"]
+    try:
+        figure = contribution_chart_figure(shares, node, per)
+    except ValueError:
+        raise SupplyChainError(f"nothing to chart: {node} has no total in any category") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        drawn = figure_bytes(figure, fmt)
+    if any("missing from font" in str(w.message) for w in caught):
+        sys.stderr.write("supplychain: some characters of the names are not in the chart's font\n")
+    atomic_write(target, lambda path: path.write_bytes(drawn))
+    sys.stderr.write(terminal_safe(f"wrote {target} (contributions to {node})") + "\n")
 
 
 def _listed_values(rows) -> str:
@@ -828,9 +873,15 @@ def _trace(args: argparse.Namespace) -> int:
     from supplychain.output import render_sections
     from supplychain.trace import trace_sections
 
+    chain = load(args.path)
+    target = fmt = None
+    if args.chart is not None:  # refuse a bad target before any work
+        target, fmt = _chart_target(args.chart, args.path)
     sections = trace_sections(
-        load(args.path), args.node, by=args.by, category=args.category, cutoff=args.cutoff
+        chain, args.node, by=args.by, category=args.category, cutoff=args.cutoff
     )
+    if target is not None:
+        _write_contribution_chart(chain, args.node, target, fmt)
     if args.format == "table":  # show the tree as an indented outline
         for title, frame in sections.items():
             if "depth" in frame:

@@ -57,3 +57,38 @@ def test_a_png_is_a_png_and_every_format_is_the_same_each_time():
 def test_what_cannot_be_drawn_is_refused(table, fmt, words):
     with pytest.raises(ValueError, match=words):
         chart_bytes(table, "gwp", fmt)
+
+
+def test_a_contribution_chart_stacks_each_total_to_100_percent():
+    from supplychain.chart import contribution_chart_figure
+
+    shares = pd.DataFrame(
+        {
+            "category": ["gwp", "gwp", "gwp", "water"],
+            "contributor": ["grid", "chip", "scrap", "grid"],
+            "share": [0.7, 0.5, -0.2, 1.0],  # a credit of 20 %
+        }
+    )
+    axes = contribution_chart_figure(shares, "phone", "item").axes[0]
+    bars = [(round(b.get_x(), 9), round(b.get_width(), 9), b.get_y()) for b in axes.patches]
+    gwp_row = min(y for _, _, y in bars)
+    gwp = sorted((x, w) for x, w, y in bars if y == gwp_row and w > 0)
+    assert gwp == [(-0.2, 0.2), (0.0, 0.7), (0.7, 0.5)]  # the credit left of 0, 1.2 - 0.2 = 1
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["gwp", "water"]
+
+
+def test_trace_draws_a_real_png_and_refuses_what_it_must(tmp_path, capsys):
+    from supplychain.cli import main
+
+    target = tmp_path / "c.png"
+    assert main(["trace", "ai-inference", "image-generation", "--chart", str(target)]) == 0
+    data = target.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width >= 1600 and height >= 800  # 200 dpi, for print
+    capsys.readouterr()
+    assert main(["trace", "ai-inference", "image-generation", "--chart", str(target)]) == 1
+    assert "a chart never replaces one" in capsys.readouterr().err
+    assert (
+        main(["trace", "ai-inference", "image-generation", "--chart", str(tmp_path / "c.gif")]) == 1
+    )
