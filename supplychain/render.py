@@ -40,7 +40,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +56,10 @@ from supplychain.propagate import (
     node_position,
     solve_chain,
 )
+from supplychain.sankey import mass_flows
 from supplychain.social import evidence, mined_mass
 from supplychain.solver import solve
+from supplychain.text import short_label
 from supplychain.trace import gross_requirement_vector, main_category
 from supplychain.uncertainty import (
     DEFAULT_SEED,
@@ -329,6 +330,7 @@ def page_data(
         "nodes": nodes,
         "edges": edges,
         "details": details,
+        "sankey": mass_flows(solution, _sankey_node(solution, focus)),
         "meta": {
             "graph": chain.name,
             "category": category or "",
@@ -348,30 +350,20 @@ def page_data(
     }
 
 
-def _label(text: str, width: int = 28) -> str:
-    """A short label for the canvas (the whole name is in the tooltip): where the name is
-    longer than ``width`` characters, without its asides in parentheses, then cut after a
-    whole word.
+def _sankey_node(solution: Solution, focus: str | None) -> str:
+    """The node whose mined mass the Sankey shows: the focus, else the service or device
+    with the most mined mass per unit (else any node with the most)."""
+    if focus is not None:
+        return focus
+    mass = mined_mass(solution)
+    kinds = solution.chain.nodes["kind"].isin(["service", "device"]).to_numpy()
+    pool = np.flatnonzero(kinds) if kinds.any() else np.arange(len(mass))
+    return str(solution.chain.nodes["id"].iloc[pool[np.argmax(mass[pool])]])
 
-    >>> _label("Tantalum mining, Congo (Kinshasa) (country aggregate)", 22)
-    'Tantalum mining, Congo'
-    >>> _label("Tungsten mining, rest of the world (country aggregate)", 22)
-    'Tungsten mining, rest…'
-    >>> _label("electricity-datacentre-oregon", 22)
-    'electricity…'
-    """
-    text = str(text)
-    if len(text) <= width:
-        return text
-    plain = re.sub(r"\s*\([^()]*\)", "", text).strip()  # asides go first
-    if plain and len(plain) <= width:
-        return plain
-    text = plain or text
-    cut = text[: width - 1]
-    if text[width - 1] not in " ,-(":  # the cut falls inside a word: back to its start
-        end = max(cut.rfind(" "), cut.rfind("-"), cut.rfind(","))
-        cut = cut[:end] if end >= width // 2 else cut
-    return cut.rstrip(" ,(-") + "…"
+
+def _label(text: str, width: int = 28) -> str:
+    """A short label for the canvas: :func:`supplychain.text.short_label`."""
+    return short_label(text, width)
 
 
 # ------------------------------------------------------------------------- the page
@@ -392,11 +384,14 @@ def _asset(name: str) -> str:
 def render_page(data: dict) -> str:
     """The HTML page of :func:`page_data` (one self-contained file)."""
     script = _asset("vis-network.min.js").replace("</script", "<\\/script")
+    sankey = (Path(__file__).parent / "vendor" / "d3-sankey.bundle.js").read_text(encoding="utf-8")
+    sankey = sankey.replace("</script", "<\\/script")
     style = _asset("vis-network.css").replace("</style", "<\\/style")
     template = (Path(__file__).parent / "page.html").read_text(encoding="utf-8")
     return (
         template.replace("/*VIS_STYLE*/", style)
         .replace("/*VIS_SCRIPT*/", script)
+        .replace("/*D3_SANKEY*/", sankey)
         .replace("/*GRAPH_DATA*/", _safe_json(data))
     )
 

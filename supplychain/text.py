@@ -23,6 +23,7 @@ import re
 
 __all__ = [
     "FORMATS",
+    "short_label",
     "terminal_safe",
     "spreadsheet_safe",
     "from_spreadsheet_safe",
@@ -220,3 +221,29 @@ def render_rows(rows: list[dict], columns: list[str], fmt: str) -> str:
 def _safe_cell(text: str) -> str:
     safe = spreadsheet_safe(text)
     return csv_cell(safe, safe != text)
+
+
+def short_label(text: str, width: int = 28) -> str:
+    """A short label for a drawing (the whole name goes in its tooltip): where the name is
+    longer than ``width`` characters, without its asides in parentheses, then cut after a
+    whole word.
+
+    >>> short_label("Tantalum mining, Congo (Kinshasa) (country aggregate)", 22)
+    'Tantalum mining, Congo'
+    >>> short_label("Tungsten mining, rest of the world (country aggregate)", 22)
+    'Tungsten mining, rest…'
+    >>> short_label("electricity-datacentre-oregon", 22)
+    'electricity…'
+    """
+    text = str(text)
+    if len(text) <= width:
+        return text
+    plain = re.sub(r"\s*\([^()]*\)", "", text).strip()  # asides go first
+    if plain and len(plain) <= width:
+        return plain
+    text = plain or text
+    cut = text[: width - 1]
+    if text[width - 1] not in " ,-(":  # the cut falls inside a word: back to its start
+        end = max(cut.rfind(" "), cut.rfind("-"), cut.rfind(","))
+        cut = cut[:end] if end >= width // 2 else cut
+    return cut.rstrip(" ,(-") + "…"

@@ -220,7 +220,9 @@ def test_hostile_names_show_as_text_and_run_nothing(pages, visit):
     tooltip = seen.page.inner_text("div.vis-tooltip")
     assert HOSTILE[0] in tooltip or HOSTILE[1] in tooltip
     assert seen.page.evaluate("document.querySelectorAll('img, iframe').length") == 0
-    assert seen.page.evaluate("document.querySelectorAll('script').length") == 3  # ours only
+    assert (
+        seen.page.evaluate("document.querySelectorAll('script').length") == 4
+    )  # ours only: data, vis-network, d3-sankey, the page
     seen.page.fill("#search", "alert")
     assert seen.page.inner_text("#found") == "2 found"
     assert seen.dialogs == [] and seen.errors == [] and seen.requests == []
@@ -267,3 +269,34 @@ def test_zoomed_in_the_page_leaves_labels_to_the_network(pages, visit):
     seen = visit(pages["ai-inference"])
     seen.focus_on("image-generation")
     assert seen.page.evaluate("window.supplychain.labels") == []
+
+
+@pytest.mark.parametrize(("name", "node"), [("focus", "image-generation"), ("ai-inference", None)])
+def test_the_sankey_draws_flows_that_add_up_to_the_nodes_mined_mass(pages, visit, name, node):
+    from supplychain.social import mined_mass
+
+    seen = visit(pages[name])
+    seen.page.click("#view-sankey")
+    assert seen.page.locator("#graph").is_hidden() and seen.page.locator("#sankey").is_visible()
+    drawn = seen.page.evaluate("window.supplychain.sankey")
+    chain = load("ai-inference")
+    node = node or drawn["node"]
+    mass = dict(zip(chain.nodes["id"], mined_mass(chain), strict=True))
+    into = sum(link["value"] for link in drawn["links"] if link["target"] == node)
+    assert drawn["total"] == pytest.approx(mass[node], rel=1e-12)
+    assert into == pytest.approx(mass[node], rel=1e-9)
+    assert len(drawn["links"]) > 20
+    paths = seen.page.locator("#sankey path").count()
+    assert paths == len(drawn["links"])
+    seen.page.click("#view-graph")
+    assert seen.page.locator("#graph").is_visible()
+    assert seen.errors == [] and seen.requests == []
+
+
+def test_hostile_names_stay_text_in_the_sankey(pages, visit):
+    seen = visit(pages["hostile"])
+    seen.page.click("#view-sankey")
+    assert (
+        seen.page.evaluate("document.querySelectorAll('#sankey script, #sankey img').length") == 0
+    )
+    assert seen.dialogs == [] and seen.errors == []
