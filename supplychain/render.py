@@ -49,6 +49,7 @@ from supplychain.errors import OutputExistsError
 from supplychain.files import atomic_write, check_target
 from supplychain.layout import node_positions
 from supplychain.model import SupplyChain
+from supplychain.origins import origins
 from supplychain.panels import node_details
 from supplychain.propagate import (
     Solution,
@@ -331,6 +332,7 @@ def page_data(
         "edges": edges,
         "details": details,
         "sankey": mass_flows(solution, _sankey_node(solution, focus)),
+        "origins": origins(solution, _sankey_node(solution, focus)),
         "meta": {
             "graph": chain.name,
             "category": category or "",
@@ -381,6 +383,12 @@ def _asset(name: str) -> str:
     return (Path(pyvis.__file__).parent / "lib" / "vis-9.1.2" / name).read_text(encoding="utf-8")
 
 
+def _vendor(name: str) -> str:
+    """A file of ``supplychain/vendor/`` (see its licences there), made safe to inline."""
+    text = (Path(__file__).parent / "vendor" / name).read_text(encoding="utf-8")
+    return text.replace("</script", "<\\/script")
+
+
 def render_page(data: dict) -> str:
     """The HTML page of :func:`page_data` (one self-contained file)."""
     script = _asset("vis-network.min.js").replace("</script", "<\\/script")
@@ -392,6 +400,8 @@ def render_page(data: dict) -> str:
         template.replace("/*VIS_STYLE*/", style)
         .replace("/*VIS_SCRIPT*/", script)
         .replace("/*D3_SANKEY*/", sankey)
+        .replace("/*D3_GEO*/", _vendor("d3-geo.bundle.js"))
+        .replace("/*WORLD*/", _vendor("countries-110m.json"))
         .replace("/*GRAPH_DATA*/", _safe_json(data))
     )
 

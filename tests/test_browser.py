@@ -221,8 +221,8 @@ def test_hostile_names_show_as_text_and_run_nothing(pages, visit):
     assert HOSTILE[0] in tooltip or HOSTILE[1] in tooltip
     assert seen.page.evaluate("document.querySelectorAll('img, iframe').length") == 0
     assert (
-        seen.page.evaluate("document.querySelectorAll('script').length") == 4
-    )  # ours only: data, vis-network, d3-sankey, the page
+        seen.page.evaluate("document.querySelectorAll('script').length") == 6
+    )  # ours only: data, vis, d3-sankey, d3-geo, the world, the page
     seen.page.fill("#search", "alert")
     assert seen.page.inner_text("#found") == "2 found"
     assert seen.dialogs == [] and seen.errors == [] and seen.requests == []
@@ -300,3 +300,27 @@ def test_hostile_names_stay_text_in_the_sankey(pages, visit):
         seen.page.evaluate("document.querySelectorAll('#sankey script, #sankey img').length") == 0
     )
     assert seen.dialogs == [] and seen.errors == []
+
+
+def test_the_map_shows_the_countries_of_trace_by_country(pages, visit):
+    """Every country trace --by country names for image generation is drawn, with its
+    mined mass; the DR Congo's worst level is the DOL listing's high."""
+    from supplychain.trace import requirements_by_country
+
+    seen = visit(pages["focus"])
+    seen.page.click("#view-map")
+    assert seen.page.locator("#map").is_visible() and seen.page.locator("#graph").is_hidden()
+    drawn = seen.page.evaluate("window.supplychain.map")
+    expected = (
+        requirements_by_country(load("ai-inference"), "image-generation")
+        .groupby("country")["amount"].sum().drop("(unknown)", errors="ignore")
+    )  # fmt: skip
+    mined = {c["country"]: c["mined"] for c in drawn["origins"]["countries"]}
+    assert set(mined) == set(expected.index)
+    for country, kilograms in expected.items():
+        assert mined[country] == pytest.approx(kilograms, rel=1e-12)
+    # drawn as shapes: all but the few too small for the 1:110m map (Singapore ...)
+    assert len(set(drawn["countries"])) >= len(mined) - 3 and "COD" in drawn["countries"]
+    worst = {c["country"]: c["worst"] for c in drawn["origins"]["countries"]}
+    assert worst["COD"] == "high"
+    assert seen.errors == [] and seen.requests == []
