@@ -20,6 +20,7 @@ import pandas as pd
 from supplychain.citations import split_ids
 from supplychain.propagate import totals
 from supplychain.social import worst_levels
+from supplychain.sourcing import sourcing_shares
 from supplychain.uncertainty import monte_carlo, uncertainty_summary
 
 __all__ = ["node_details"]
@@ -76,6 +77,7 @@ def node_details(
                 "source": _cite(r.source, titles, years),
             }
         )
+    suppliers = _suppliers(chain, wanted)
     nodes = chain.nodes[chain.nodes["id"].isin(wanted)]
     details = {}
     for entry in nodes.itertuples(index=False):
@@ -89,6 +91,8 @@ def node_details(
             "country": str(entry.country),
             "transparency": str(entry.transparency),
             "operator": str(entry.operator),
+            "facility_id": str(entry.facility_id),
+            "suppliers": suppliers.get(node, []),
             "note": str(entry.note),
             "sources": [_cite(s, titles, years) for s in split_ids(entry.source)],
             "totals": []
@@ -110,6 +114,35 @@ def node_details(
             "own_social": own_social.get(node, []),
         }
     return details
+
+
+def _suppliers(chain, wanted: set) -> dict[str, list]:
+    """Where each of ``wanted`` comes from: its inputs, largest first, with the amount in
+    the supplier's unit per unit of the node and, for a sourcing mix, each input's share."""
+    units = dict(zip(chain.nodes["id"], chain.nodes["unit"], strict=True))
+    kinds = dict(zip(chain.nodes["id"], chain.nodes["kind"], strict=True))
+    edges = chain.edges[chain.edges["target"].isin(wanted)]
+    share = sourcing_shares(
+        edges["source"].map(kinds).to_numpy(),
+        edges["target"].map(kinds).to_numpy(),
+        edges["source"].map(units).to_numpy(),
+        edges["target"].map(units).to_numpy(),
+        edges["converted_amount"].to_numpy(dtype=float),
+    )
+    found: dict[str, list] = {}
+    for row, mix_share in zip(edges.itertuples(index=False), share, strict=True):
+        found.setdefault(row.target, []).append(
+            {
+                "id": row.source,
+                "amount": _number(row.converted_amount),
+                "unit": f"{units[row.source]} per {units[row.target]}",
+                "share": None if mix_share != mix_share else _number(mix_share),
+                "transparency": row.transparency,
+            }
+        )
+    for inputs in found.values():
+        inputs.sort(key=lambda i: -(i["share"] if i["share"] is not None else -1))
+    return found
 
 
 def _cite(sources: str, titles: dict, years: dict) -> str:

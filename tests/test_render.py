@@ -248,3 +248,17 @@ def test_edges_and_direct_impacts_carry_their_units():
     assert {"category": "gwp", "unit": "kg CO2e per kg"}.items() <= next(
         d for d in direct if d["category"] == "gwp"
     ).items()
+
+
+def test_the_panel_says_where_a_node_comes_from():
+    """Cobalt's mix with its shares, largest first (CMOC's named mines, then the DR Congo's
+    rest ...); a server's GPUs as an amount, no share."""
+    details = page_data(load("ai-inference"), samples=0)["details"]
+    inputs = details["cobalt-unknown-origin"]["suppliers"]
+    shares = {i["id"]: i["share"] for i in inputs}
+    assert sum(shares.values()) == pytest.approx(1.0, abs=0.005)
+    assert [i["share"] for i in inputs] == sorted(shares.values(), reverse=True)  # largest first
+    assert {"cobalt-mine-tfm-kfm", "cobalt-mining-cod"} <= set(shares)
+    assert inputs[0]["unit"] == "kg per kg"
+    gpu = {i["id"]: i for i in details["server-p4de-24xlarge"]["suppliers"]}["gpu-a100-sxm4-80gb"]
+    assert (gpu["amount"], gpu["unit"], gpu["share"]) == (8.0, "item per item", None)
