@@ -691,17 +691,24 @@ def _write_chart(rows, category: str, chart: str, graph: str, none_left: str) ->
         sys.stderr.write(
             terminal_safe(f"left out of the chart, not per {unit[1]}: {', '.join(left)}") + "\n"
         )
+    drawn = _drawn(lambda: chart_bytes(rows[same], category, fmt))
+    atomic_write(target, lambda path: path.write_bytes(drawn))
+    sys.stderr.write(terminal_safe(f"wrote {target} ({int(same.sum())} bars)") + "\n")
+
+
+def _drawn(draw) -> bytes:
+    """The bytes ``draw()`` makes of a chart, with matplotlib's warning per character
+    missing from its font said once, in one line; other warnings pass on."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        drawn = chart_bytes(rows[same], category, fmt)
+        drawn = draw()
     glyphs = [w for w in caught if "missing from font" in str(w.message)]
-    if glyphs:  # one line, not matplotlib's one per character
+    if glyphs:
         sys.stderr.write("supplychain: some characters of the names are not in the chart's font\n")
     for other in caught:
         if other not in glyphs:
             warnings.warn(other.message, other.category, stacklevel=1)
-    atomic_write(target, lambda path: path.write_bytes(drawn))
-    sys.stderr.write(terminal_safe(f"wrote {target} ({int(same.sum())} bars)") + "\n")
+    return drawn
 
 
 def _chart_target(chart: str, graph: str) -> tuple[Path, str]:
@@ -744,11 +751,7 @@ def _write_contribution_chart(chain, node: str, target: Path, fmt: str) -> None:
         figure = contribution_chart_figure(shares, node, per)
     except ValueError:
         raise SupplyChainError(f"nothing to chart: {node} has no total in any category") from None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        drawn = figure_bytes(figure, fmt)
-    if any("missing from font" in str(w.message) for w in caught):
-        sys.stderr.write("supplychain: some characters of the names are not in the chart's font\n")
+    drawn = _drawn(lambda: figure_bytes(figure, fmt))
     atomic_write(target, lambda path: path.write_bytes(drawn))
     sys.stderr.write(terminal_safe(f"wrote {target} (contributions to {node})") + "\n")
 

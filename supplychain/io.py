@@ -947,7 +947,7 @@ def save_json(
     """
     target = Path(file)
     check_target(target, overwrite, protect)
-    text = _json_text(graph_document(chain))
+    text = graph_json(chain)
     atomic_write(target, lambda path: path.write_text(text, encoding="utf-8"))
 
 

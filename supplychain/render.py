@@ -327,12 +327,13 @@ def page_data(
             per=str(units[matrices.edge_consumer[e]]),
         )
     nodes, edges, *_ = network.get_network_data()
+    flows_of = _sankey_node(solution, focus)
     return {
         "nodes": nodes,
         "edges": edges,
         "details": details,
-        "sankey": mass_flows(solution, _sankey_node(solution, focus)),
-        "origins": origins(solution, _sankey_node(solution, focus)),
+        "sankey": mass_flows(solution, flows_of),
+        "origins": origins(solution, flows_of),
         "meta": {
             "graph": chain.name,
             "category": category or "",
@@ -392,14 +393,12 @@ def _vendor(name: str) -> str:
 def render_page(data: dict) -> str:
     """The HTML page of :func:`page_data` (one self-contained file)."""
     script = _asset("vis-network.min.js").replace("</script", "<\\/script")
-    sankey = (Path(__file__).parent / "vendor" / "d3-sankey.bundle.js").read_text(encoding="utf-8")
-    sankey = sankey.replace("</script", "<\\/script")
     style = _asset("vis-network.css").replace("</style", "<\\/style")
     template = (Path(__file__).parent / "page.html").read_text(encoding="utf-8")
     return (
         template.replace("/*VIS_STYLE*/", style)
         .replace("/*VIS_SCRIPT*/", script)
-        .replace("/*D3_SANKEY*/", sankey)
+        .replace("/*D3_SANKEY*/", _vendor("d3-sankey.bundle.js"))
         .replace("/*D3_GEO*/", _vendor("d3-geo.bundle.js"))
         .replace("/*WORLD*/", _vendor("countries-110m.json"))
         .replace("/*GRAPH_DATA*/", _safe_json(data))

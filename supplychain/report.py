@@ -406,6 +406,12 @@ DRIVER_COLUMNS = [
 """Columns of the ``what drives the difference`` table of a comparison."""
 
 
+def _has_figures(solution: Solution, node: str) -> dict[str, bool]:
+    """Whether ``node``'s total rests on any figure, by category (else unknown, not 0)."""
+    figures = solution.with_figures[node_position(solution, node)]
+    return dict(zip(solution.matrices.categories, figures, strict=True))
+
+
 def _drivers(first: tuple, other: tuple) -> pd.DataFrame:
     """Per category and kind of direct input (:func:`_carried_by_kind`), what ``other``
     carries, what ``first`` does and its share of the difference of their totals. Each is
@@ -415,20 +421,7 @@ def _drivers(first: tuple, other: tuple) -> pd.DataFrame:
     base = _carried_by_kind(first_solution, first_node).set_index(["category", "through"])
     carried = _carried_by_kind(solution, node).set_index(["category", "through"])
     base, carried = base["impact"], carried["impact"]
-    first_has = dict(
-        zip(
-            first_solution.matrices.categories,
-            first_solution.with_figures[node_position(first_solution, first_node)],
-            strict=True,
-        )
-    )
-    node_has = dict(
-        zip(
-            solution.matrices.categories,
-            solution.with_figures[node_position(solution, node)],
-            strict=True,
-        )
-    )
+    first_has, node_has = _has_figures(first_solution, first_node), _has_figures(solution, node)
     units = solution.chain.categories.set_index("id")["unit"]
     rows = []
     for category, through in dict.fromkeys([*base.index, *carried.index]):

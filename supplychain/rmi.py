@@ -47,6 +47,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from supplychain.citations import split_ids
 from supplychain.errors import InvalidDataError
 from supplychain.files import read_regular_file
 from supplychain.io import graph_tables
@@ -479,7 +480,7 @@ def smelter_tables(
     tables["nodes"].append(pd.DataFrame(new_nodes))
     tables["edges"].append(pd.DataFrame(new_edges))
     tables["impacts"].append(pd.DataFrame(new_impacts))
-    cited = {c for row in new_impacts for c in str(row["source"]).split(";") if c}
+    cited = {c for row in new_impacts for c in split_ids(row["source"])}
     if cited:
         catalogue = read_table("sources")
         tables["sources"].append(catalogue[catalogue["id"].isin(cited)])
@@ -519,7 +520,7 @@ def smelter_tables(
     scope = conflict_scope(merged["nodes"], merged["edges"], merged.get("social"), metals=made)
     if len(scope):
         merged["social"] = pd.concat([merged["social"], scope], ignore_index=True)
-        cited = {s for text in scope["source"] for s in str(text).split(";") if s}
+        cited = {s for text in scope["source"] for s in split_ids(text)}
         extra = read_table("sources")
         extra = extra[extra["id"].isin(cited - set(merged["sources"]["id"]))]
         merged["sources"] = pd.concat([merged["sources"], extra], ignore_index=True)

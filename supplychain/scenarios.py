@@ -316,19 +316,11 @@ def apply_scenario(
     if found.problems:
         raise InvalidDataError(found.problems)
     tables["edges"] = edges.drop(columns=["_converted", "_held"])
-    tables["sources"] = (
-        pd.concat(
-            [
-                tables["sources"],
-                pd.DataFrame(
-                    [{"id": cite, "title": f"Scenario {name!r} of {file}", "transparency": level}]
-                ),
-            ],
-            ignore_index=True,
+    if cite not in set(tables["sources"]["id"]):  # the scenario is the figures' source
+        source = {"id": cite, "title": f"Scenario {name!r} of {file}", "transparency": level}
+        tables["sources"] = pd.concat(
+            [tables["sources"], pd.DataFrame([source])], ignore_index=True
         )
-        if cite not in set(tables["sources"]["id"])
-        else tables["sources"]
-    )
     try:
         return from_tables(f"{chain.name} [{name}]", **tables)
     except InvalidGraphError as error:
@@ -358,12 +350,24 @@ def _edge_position(edges: pd.DataFrame, source: str, target: str, found, row) ->
     return int(at[0])
 
 
-def _mark(edges: pd.DataFrame, at: int, level: str, cite: str, note: str) -> None:
-    edges.loc[at, "transparency"] = level
-    edges.loc[at, "source_ref"] = _cited(str(edges.loc[at, "source_ref"] or ""), cite)
-    edges.loc[at, "uncertainty"] = ""
-    old = str(edges.loc[at, "note"] or "")
-    edges.loc[at, "note"] = note if not old else f"{note}. Before: {old}"
+def _mark(
+    rows: pd.DataFrame,
+    at: int,
+    level: str,
+    cite: str,
+    note: str,
+    cited_in: str = "source_ref",
+    keep_spread: bool = False,
+) -> None:
+    """Row ``at`` of edges (or impacts, ``cited_in="source"``) as a scenario changed it:
+    its level, the scenario cited beside its sources, a note, and no uncertainty text
+    unless ``keep_spread`` (its figure is unchanged)."""
+    rows.loc[at, "transparency"] = level
+    rows.loc[at, cited_in] = _cited(str(rows.loc[at, cited_in] or ""), cite)
+    if not keep_spread:
+        rows.loc[at, "uncertainty"] = ""
+    old = str(rows.loc[at, "note"] or "")
+    rows.loc[at, "note"] = note if not old else f"{note}. Before: {old}"
 
 
 def _change_edge(edges, chain, nodes, change, level, cite, note, found, row) -> None:
@@ -477,11 +481,7 @@ def _change_impact(impacts, change, level, cite, note, found, row) -> None:
         return
     k = int(at[0])
     impacts.loc[k, "value"], impacts.loc[k, "unit"] = float(change.value), change.unit
-    impacts.loc[k, "transparency"] = level
-    impacts.loc[k, "source"] = _cited(str(impacts.loc[k, "source"] or ""), cite)
-    impacts.loc[k, "uncertainty"] = ""
-    old = str(impacts.loc[k, "note"] or "")
-    impacts.loc[k, "note"] = note if not old else f"{note}. Before: {old}"
+    _mark(impacts, k, level, cite, note, cited_in="source")
 
 
 def _change_supplier(edges, nodes, change, level, cite, note, found, row) -> None:
@@ -521,6 +521,5 @@ def _change_supplier(edges, nodes, change, level, cite, note, found, row) -> Non
     k = at[0]
     old = edges.loc[k, "source"]
     edges.loc[k, "source"] = new
-    kept = edges.loc[k, "uncertainty"]  # the same amount: its spread stands
-    _mark(edges, k, level, cite, f"{note} ({new} in place of {old})")
-    edges.loc[k, "uncertainty"] = kept
+    # the same amount from another supplier: its spread stands
+    _mark(edges, k, level, cite, f"{note} ({new} in place of {old})", keep_spread=True)

@@ -120,9 +120,13 @@ def gross_requirement_vector(solution: Solution, node: str) -> np.ndarray:
         solution.plans[key] = plan(
             sp.csr_array(A.T), solution.matrices.nodes, node_level=solution.reversed_levels
         )
-    demand = np.zeros(len(solution.matrices.nodes))
-    demand[node_position(solution, node)] = 1.0
-    return solve(solution.plans[key], demand)
+    if ("gross", node) not in solution.derived:  # asked for by trace, social, the page ...
+        demand = np.zeros(len(solution.matrices.nodes))
+        demand[node_position(solution, node)] = 1.0
+        x = solve(solution.plans[key], demand)
+        x.setflags(write=False)
+        solution.derived[("gross", node)] = x
+    return solution.derived[("gross", node)]
 
 
 def requirements(chain: SupplyChain | Solution, node: str) -> pd.DataFrame:
